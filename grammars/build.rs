@@ -1,0 +1,42 @@
+//! Embeds every rule file under `<language>/rules/*.toml` into the crate, so a rule is added by
+//! dropping one file into its language's folder and nothing else.
+
+use std::{env, fs, path::Path};
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut rules = Vec::new();
+    let mut langs: Vec<_> = fs::read_dir(root)
+        .expect("grammars/ is readable")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("rules").is_dir())
+        .collect();
+    langs.sort();
+    for lang in langs {
+        let dir = lang.join("rules");
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let mut files: Vec<_> = fs::read_dir(&dir)
+            .expect("rules folder is readable")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        for file in files {
+            println!("cargo:rerun-if-changed={}", file.display());
+            let rel = file.strip_prefix(root).expect("rule is under grammars/");
+            rules.push(format!(
+                "    BuiltinRule {{ path: {:?}, source: include_str!({:?}) }},\n",
+                rel.to_string_lossy().replace('\\', "/"),
+                file.display().to_string()
+            ));
+        }
+    }
+    let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("builtin_rules.rs");
+    let body = format!(
+        "/// Every rule file shipped with Countersign, in path order.\npub static BUILTIN_RULES: &[BuiltinRule] = &[\n{}];\n",
+        rules.concat()
+    );
+    fs::write(out, body).expect("OUT_DIR is writable");
+}

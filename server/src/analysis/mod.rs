@@ -1,0 +1,493 @@
+//! Runs the rule queries over syntax trees and keeps each document's findings up to date.
+//!
+//! All rules of a language are compiled into one tree-sitter query, so a file is walked once
+//! whatever the number of rules. [`Findings`] is a per-document cache: edits shift or drop
+//! cached findings, and only the dirty byte ranges are queried again.
+
+pub mod rule;
+
+use std::{borrow::Cow, collections::HashMap, ops::Range, sync::Arc};
+
+use countersign_grammars::{Lang, BUILTIN_RULES};
+use sha2::{Digest, Sha256};
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, Query, QueryCursor, QueryMatch, QueryPredicateArg, Tree};
+
+pub use rule::{Category, Rule, RuleError, RuleSpec, Severity};
+
+/// Text that findings can be read from: a plain byte slice (CLI) or a rope (editor buffers).
+pub trait Source {
+    /// The bytes in `range`; ranges come from the syntax tree of the same text.
+    fn bytes_of(&self, range: Range<usize>) -> Cow<'_, [u8]>;
+}
+
+impl Source for [u8] {
+    fn bytes_of(&self, range: Range<usize>) -> Cow<'_, [u8]> {
+        let end = range.end.min(self.len());
+        Cow::Borrowed(&self[range.start.min(end)..end])
+    }
+}
+
+impl Source for ropey::Rope {
+    fn bytes_of(&self, range: Range<usize>) -> Cow<'_, [u8]> {
+        // Through char indices, so a range off a char boundary rounds instead of panicking.
+        let start = self.byte_to_char(range.start.min(self.len_bytes()));
+        let end = self.byte_to_char(range.end.min(self.len_bytes()));
+        let slice = self.slice(start..end.max(start));
+        match slice.as_str() {
+            Some(s) => Cow::Borrowed(s.as_bytes()),
+            None => Cow::Owned(slice.bytes().collect()),
+        }
+    }
+}
+
+/// One risky construct found in a file.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: Arc<Rule>,
+    /// The byte range reported to the user (the `@finding` capture).
+    pub range: Range<usize>,
+    /// The bytes all captures of the match cover; an edit touching them re-checks the match.
+    pub match_range: Range<usize>,
+    pub snippet: String,
+    /// hash(rule id, repo-relative path, normalized snippet): what a sign-off is bound to.
+    pub fingerprint: String,
+}
+
+/// The fingerprint a sign-off is bound to. Whitespace is normalized so re-indenting the code
+/// keeps an approval, while any other change to the snippet voids it.
+pub fn fingerprint(rule_id: &str, rel_path: &str, snippet: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(rel_path.as_bytes());
+    hasher.update([0]);
+    for (i, word) in snippet.split_whitespace().enumerate() {
+        if i > 0 {
+            hasher.update(b" ");
+        }
+        hasher.update(word.as_bytes());
+    }
+    let digest = hasher.finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The predicates tree-sitter leaves to the host, with the arguments they take.
+const CUSTOM_PREDICATES: [&str; 2] = ["has-child?", "not-has-child?"];
+
+/// All rules of one language compiled into one query.
+struct Compiled {
+    query: Query,
+    /// Index into `RuleSet::rules` for every pattern of `query`.
+    pattern_rule: Vec<usize>,
+    finding_capture: Option<u32>,
+}
+
+/// The loaded rules, compiled per language.
+pub struct RuleSet {
+    rules: Vec<Arc<Rule>>,
+    compiled: HashMap<Lang, Compiled>,
+}
+
+impl RuleSet {
+    /// The rules shipped with Countersign.
+    pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
+        let mut rules = Vec::new();
+        let mut errors = Vec::new();
+        for file in BUILTIN_RULES {
+            match Rule::from_toml(file.path, file.source) {
+                Ok(rule) => rules.push(rule),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        RuleSet::new(rules)
+    }
+
+    /// Compiles rules; every broken rule is reported, naming its file and query position.
+    pub fn new(rules: Vec<Rule>) -> Result<RuleSet, Vec<RuleError>> {
+        let rules: Vec<Arc<Rule>> = rules.into_iter().map(Arc::new).collect();
+        let mut errors = Vec::new();
+        let mut seen = HashMap::new();
+        for rule in &rules {
+            if let Some(prev) = seen.insert(rule.id().to_string(), rule.origin.clone()) {
+                errors.push(RuleError::Invalid {
+                    origin: rule.origin.clone(),
+                    id: rule.id().to_string(),
+                    message: format!("the id is already used by {prev}"),
+                });
+            }
+        }
+        let mut compiled = HashMap::new();
+        for lang in Lang::ALL {
+            let members: Vec<usize> = (0..rules.len())
+                .filter(|&i| rules[i].lang == lang)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            match compile(lang, &rules, &members) {
+                Ok(c) => {
+                    compiled.insert(lang, c);
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(RuleSet { rules, compiled })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn rules(&self) -> &[Arc<Rule>] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Rule>> {
+        self.rules.iter().find(|r| r.id() == id)
+    }
+
+    /// Whether any rule applies to files of `lang`.
+    pub fn covers(&self, lang: Lang) -> bool {
+        self.compiled.contains_key(&lang)
+    }
+
+    /// Whether `text` contains a trigger word of some rule of `lang`; files that don't cannot
+    /// produce findings and need not be parsed.
+    pub fn may_match(&self, lang: Lang, text: &[u8]) -> bool {
+        let mut words = self
+            .rules
+            .iter()
+            .filter(|r| r.lang == lang)
+            .map(|r| &r.spec.triggers);
+        words.any(|triggers| {
+            triggers.is_empty()
+                || triggers
+                    .iter()
+                    .any(|t| contains_ignore_case(text, t.as_bytes()))
+        })
+    }
+
+    /// Runs the rules of `lang` over `range` of `tree` (the whole tree when `None`).
+    /// Returns every match intersecting the range, sorted by position.
+    pub fn find<S: Source + ?Sized>(
+        &self,
+        lang: Lang,
+        tree: &Tree,
+        src: &S,
+        rel_path: &str,
+        range: Option<Range<usize>>,
+    ) -> Vec<Finding> {
+        let Some(compiled) = self.compiled.get(&lang) else {
+            return Vec::new();
+        };
+        let mut cursor = QueryCursor::new();
+        if let Some(range) = range {
+            cursor.set_byte_range(range);
+        }
+        let provider = |node: Node<'_>| std::iter::once(src.bytes_of(node.byte_range()));
+        let mut matches = cursor.matches(&compiled.query, tree.root_node(), provider);
+        let mut out: Vec<Finding> = Vec::new();
+        while let Some(m) = matches.next() {
+            // Error recovery can insert zero-width MISSING nodes; they are not code anyone wrote.
+            if m.captures
+                .iter()
+                .any(|c| c.node.is_missing() || c.node.start_byte() == c.node.end_byte())
+                || !custom_predicates_hold(&compiled.query, m, src)
+            {
+                continue;
+            }
+            let rule = &self.rules[compiled.pattern_rule[m.pattern_index]];
+            let finding_node = compiled
+                .finding_capture
+                .and_then(|idx| m.captures.iter().find(|c| c.index == idx))
+                .map(|c| c.node);
+            let start = m
+                .captures
+                .iter()
+                .map(|c| c.node.start_byte())
+                .min()
+                .unwrap_or(0);
+            let end = m
+                .captures
+                .iter()
+                .map(|c| c.node.end_byte())
+                .max()
+                .unwrap_or(0);
+            let range = finding_node.map_or(start..end, |n| n.byte_range());
+            if out
+                .iter()
+                .any(|f| f.range == range && Arc::ptr_eq(&f.rule, rule))
+            {
+                continue;
+            }
+            let snippet = String::from_utf8_lossy(&src.bytes_of(range.clone())).into_owned();
+            out.push(Finding {
+                fingerprint: fingerprint(rule.id(), rel_path, &snippet),
+                rule: rule.clone(),
+                range,
+                match_range: start..end,
+                snippet,
+            });
+        }
+        out.sort_by(|a, b| {
+            (a.range.start, a.range.end, a.rule.id()).cmp(&(
+                b.range.start,
+                b.range.end,
+                b.rule.id(),
+            ))
+        });
+        out
+    }
+}
+
+fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compiled, Vec<RuleError>> {
+    let grammar = lang.grammar();
+    let mut source = String::new();
+    let mut starts = Vec::new();
+    for &i in members {
+        starts.push((source.len(), i));
+        source.push_str(&rules[i].spec.query);
+        source.push('\n');
+    }
+    let query = match Query::new(&grammar, &source) {
+        Ok(q) => q,
+        // Compile the rules one by one to name the broken ones and their own positions.
+        Err(_) => {
+            let errors = members
+                .iter()
+                .filter_map(|&i| {
+                    Query::new(&grammar, &rules[i].spec.query)
+                        .err()
+                        .map(|e| (i, e))
+                })
+                .map(|(i, e)| RuleError::Query {
+                    origin: rules[i].origin.clone(),
+                    id: rules[i].id().to_string(),
+                    row: e.row + 1,
+                    column: e.column + 1,
+                    message: e.message,
+                })
+                .collect();
+            return Err(errors);
+        }
+    };
+    let pattern_rule: Vec<usize> = (0..query.pattern_count())
+        .map(|p| {
+            let at = query.start_byte_for_pattern(p);
+            starts
+                .iter()
+                .rev()
+                .find(|(s, _)| *s <= at)
+                .map_or(members[0], |&(_, i)| i)
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for (p, &rule) in pattern_rule.iter().enumerate() {
+        for pred in query.general_predicates(p) {
+            let well_formed = CUSTOM_PREDICATES.contains(&&*pred.operator)
+                && matches!(
+                    &*pred.args,
+                    [QueryPredicateArg::Capture(_), QueryPredicateArg::String(_)]
+                );
+            if !well_formed {
+                errors.push(RuleError::Invalid {
+                    origin: rules[rule].origin.clone(),
+                    id: rules[rule].id().to_string(),
+                    message: format!(
+                        "unsupported predicate `#{}`; supported beyond tree-sitter's own: {}",
+                        pred.operator,
+                        CUSTOM_PREDICATES
+                            .map(|p| format!("#{p} @capture node-kind"))
+                            .join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    for &i in members {
+        if !rules[i].spec.query.contains("@finding") {
+            errors.push(RuleError::Invalid {
+                origin: rules[i].origin.clone(),
+                id: rules[i].id().to_string(),
+                message: "the query needs a `@finding` capture: the range to report".into(),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let finding_capture = query.capture_index_for_name("finding");
+    Ok(Compiled {
+        query,
+        pattern_rule,
+        finding_capture,
+    })
+}
+
+fn custom_predicates_hold<S: Source + ?Sized>(
+    query: &Query,
+    m: &QueryMatch<'_, '_>,
+    _src: &S,
+) -> bool {
+    query
+        .general_predicates(m.pattern_index)
+        .iter()
+        .all(|pred| {
+            let (QueryPredicateArg::Capture(cap), QueryPredicateArg::String(kind)) =
+                (&pred.args[0], &pred.args[1])
+            else {
+                return false;
+            };
+            let has = m.captures.iter().filter(|c| c.index == *cap).any(|c| {
+                let mut walk = c.node.walk();
+                let found = c
+                    .node
+                    .named_children(&mut walk)
+                    .any(|child| child.kind() == &**kind);
+                found
+            });
+            match &*pred.operator {
+                "has-child?" => has,
+                "not-has-child?" => !has,
+                _ => false,
+            }
+        })
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let first_lower = needle[0].to_ascii_lowercase();
+    let first_upper = needle[0].to_ascii_uppercase();
+    let mut i = 0;
+    while let Some(pos) = haystack[i..]
+        .iter()
+        .position(|&b| b == first_lower || b == first_upper)
+    {
+        let at = i + pos;
+        if haystack.len() - at >= needle.len()
+            && haystack[at..at + needle.len()].eq_ignore_ascii_case(needle)
+        {
+            return true;
+        }
+        i = at + 1;
+    }
+    false
+}
+
+/// The findings of one document, kept current across edits.
+#[derive(Debug, Clone, Default)]
+pub struct Findings {
+    items: Vec<Finding>,
+}
+
+impl Findings {
+    pub fn items(&self) -> &[Finding] {
+        &self.items
+    }
+
+    /// Moves findings past an edit that replaced `start..old_end` with `new_len` bytes, and drops
+    /// those it touched (the edited range is queried again in [`Findings::refresh`]).
+    pub fn edit(&mut self, start: usize, old_end: usize, new_len: usize) {
+        let new_end = start + new_len;
+        self.items.retain_mut(|f| {
+            if f.match_range.end < start {
+                return true;
+            }
+            if f.match_range.start > old_end {
+                let shift = |x: usize| x - old_end + new_end;
+                f.range = shift(f.range.start)..shift(f.range.end);
+                f.match_range = shift(f.match_range.start)..shift(f.match_range.end);
+                return true;
+            }
+            false
+        });
+    }
+
+    /// Re-queries `dirty` byte ranges (merged first): cached findings touching them are replaced
+    /// by what the query finds there now.
+    pub fn refresh<S: Source + ?Sized>(
+        &mut self,
+        rules: &RuleSet,
+        lang: Lang,
+        tree: &Tree,
+        src: &S,
+        rel_path: &str,
+        dirty: &[Range<usize>],
+    ) {
+        let len = tree.root_node().end_byte();
+        for range in merge_ranges(dirty) {
+            let (start, end) = (range.start.min(len), range.end.min(len));
+            self.items
+                .retain(|f| f.match_range.end < start || f.match_range.start > end);
+            // One byte wider on each side: tree-sitter returns matches that intersect the range,
+            // and an empty edit at a match's edge must still find it.
+            let window = start.saturating_sub(1)..(end + 1).min(len.max(1));
+            for found in rules.find(lang, tree, src, rel_path, Some(window)) {
+                let dup = self
+                    .items
+                    .iter()
+                    .any(|f| f.range == found.range && Arc::ptr_eq(&f.rule, &found.rule));
+                if !dup {
+                    self.items.push(found);
+                }
+            }
+        }
+        self.items.sort_by(|a, b| {
+            (a.range.start, a.range.end, a.rule.id()).cmp(&(
+                b.range.start,
+                b.range.end,
+                b.rule.id(),
+            ))
+        });
+    }
+
+    /// Replaces everything with a full run over the tree.
+    pub fn recompute<S: Source + ?Sized>(
+        &mut self,
+        rules: &RuleSet,
+        lang: Lang,
+        tree: &Tree,
+        src: &S,
+        rel_path: &str,
+    ) {
+        self.items = rules.find(lang, tree, src, rel_path, None);
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+}
+
+fn merge_ranges(ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+    let mut sorted: Vec<Range<usize>> = ranges.to_vec();
+    sorted.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(sorted.len());
+    for r in sorted {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end + 1 => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// Parses `text` and runs every rule of `lang` over it: what `scan` does for one file.
+pub fn analyze_text(rules: &RuleSet, lang: Lang, text: &str, rel_path: &str) -> Vec<Finding> {
+    let mut parser = tree_sitter::Parser::new();
+    if parser.set_language(&lang.grammar()).is_err() {
+        return Vec::new();
+    }
+    match parser.parse(text, None) {
+        Some(tree) => rules.find(lang, &tree, text.as_bytes(), rel_path, None),
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

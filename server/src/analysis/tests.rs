@@ -1,0 +1,152 @@
+use super::*;
+
+fn builtin() -> RuleSet {
+    RuleSet::builtin().unwrap_or_else(|errors| {
+        panic!(
+            "built-in rules must load:\n{}",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+/// Every rule's `flag` examples must produce a finding of that rule, its `ok` examples none,
+/// and the scan prefilter must never skip a `flag` example.
+#[test]
+fn rule_examples_flag_and_pass_as_documented() {
+    let rules = builtin();
+    let mut failures = Vec::new();
+    for rule in rules.rules() {
+        for example in &rule.spec.examples.flag {
+            let found = analyze_text(&rules, rule.lang, example, "example");
+            if !found.iter().any(|f| f.rule.id() == rule.id()) {
+                failures.push(format!("{} should flag: {example:?}", rule.id()));
+            }
+            if !rules.may_match(rule.lang, example.as_bytes()) {
+                failures.push(format!(
+                    "{}: no trigger word in flag example {example:?}",
+                    rule.id()
+                ));
+            }
+        }
+        for example in &rule.spec.examples.ok {
+            let found = analyze_text(&rules, rule.lang, example, "example");
+            if let Some(f) = found.iter().find(|f| f.rule.id() == rule.id()) {
+                failures.push(format!(
+                    "{} should not flag: {example:?} (matched {:?})",
+                    rule.id(),
+                    f.snippet
+                ));
+            }
+        }
+        if rule.spec.examples.flag.is_empty() || rule.spec.examples.ok.is_empty() {
+            failures.push(format!("{} needs both flag and ok examples", rule.id()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "rule example failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_first_slice_of_the_catalogue_is_present() {
+    let rules = builtin();
+    for id in [
+        "sql/drop-table",
+        "sql/truncate",
+        "sql/delete-without-where",
+        "shell/rm-rf",
+        "shell/terraform-destroy",
+    ] {
+        assert!(rules.get(id).is_some(), "missing {id}");
+    }
+}
+
+#[test]
+fn findings_report_the_finding_capture_and_snippet() {
+    let rules = builtin();
+    let text = "SELECT 1;\nDROP TABLE users;\n";
+    let found = analyze_text(&rules, Lang::Sql, text, "db/001.sql");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].snippet, "DROP TABLE users");
+    assert_eq!(&text[found[0].range.clone()], "DROP TABLE users");
+    assert_eq!(
+        found[0].fingerprint,
+        fingerprint("sql/drop-table", "db/001.sql", "DROP TABLE users")
+    );
+}
+
+#[test]
+fn fingerprint_ignores_whitespace_but_not_code_or_place() {
+    let a = fingerprint("sql/drop-table", "a.sql", "DROP TABLE users");
+    assert_eq!(
+        a,
+        fingerprint("sql/drop-table", "a.sql", "DROP  TABLE\n   users")
+    );
+    assert_ne!(a, fingerprint("sql/drop-table", "a.sql", "DROP TABLE user"));
+    assert_ne!(
+        a,
+        fingerprint("sql/drop-table", "b.sql", "DROP TABLE users")
+    );
+    assert_ne!(a, fingerprint("sql/truncate", "a.sql", "DROP TABLE users"));
+    assert_eq!(a.len(), 64);
+}
+
+#[test]
+fn a_broken_query_names_the_rule_file_and_position() {
+    let text = r#"
+id = "sql/broken"
+language = "sql"
+category = "destructive"
+severity = "error"
+message = "m"
+explanation = "e"
+query = "(drop_table) @finding\n(no_such_node) @finding"
+"#;
+    let rule = Rule::from_toml("custom/broken.toml", text).unwrap();
+    let errors = RuleSet::new(vec![rule]).err().expect("must fail");
+    let msg = errors[0].to_string();
+    assert!(
+        msg.contains("custom/broken.toml") && msg.contains("sql/broken") && msg.contains("line 2"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn rule_files_with_unknown_keys_or_languages_are_rejected_clearly() {
+    let err = Rule::from_toml("x.toml", "id = \"a/b\"\nlanguage = \"cobol\"\ncategory = \"destructive\"\nseverity = \"error\"\nmessage = \"m\"\nexplanation = \"e\"\nquery = \"(x) @finding\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cobol") && err.contains("sql"), "{err}");
+    let err = Rule::from_toml("x.toml", "id = \"a/b\"\nlang = \"sql\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("x.toml") && err.contains("lang"), "{err}");
+}
+
+#[test]
+fn unsupported_predicates_are_rejected() {
+    let text = "id = \"sql/x\"\nlanguage = \"sql\"\ncategory = \"destructive\"\nseverity = \"error\"\nmessage = \"m\"\nexplanation = \"e\"\nquery = \"((drop_table) @finding (#frobnicate? @finding x))\"\n";
+    let errors = RuleSet::new(vec![Rule::from_toml("x.toml", text).unwrap()])
+        .err()
+        .expect("must fail");
+    assert!(
+        errors[0].to_string().contains("#frobnicate?"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn prefilter_is_case_insensitive() {
+    let rules = builtin();
+    assert!(rules.may_match(Lang::Sql, b"drop table x"));
+    assert!(rules.may_match(Lang::Sql, b"DrOp TABLE x"));
+    assert!(!rules.may_match(Lang::Sql, b"SELECT 1"));
+    assert!(!rules.may_match(Lang::Python, b"anything"));
+}

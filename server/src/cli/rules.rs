@@ -1,0 +1,77 @@
+//! `countersign rules list|explain`: the catalogue, from the same rule data the engine runs.
+
+use anyhow::{anyhow, Result};
+use clap::Subcommand;
+
+use crate::analysis::RuleSet;
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// One line per rule: id, language, category, severity, message.
+    List,
+    /// A rule's explanation, query and examples.
+    Explain {
+        /// The rule id, e.g. sql/drop-table.
+        id: String,
+    },
+}
+
+pub fn run(command: &RulesCommand) -> Result<u8> {
+    let rules =
+        RuleSet::builtin().map_err(|e| anyhow!("built-in rules failed to load: {}", e[0]))?;
+    match command {
+        RulesCommand::List => {
+            for rule in rules.rules() {
+                let s = &rule.spec;
+                println!(
+                    "{:<28} {:<10} {:<13} {:<7} {}",
+                    s.id,
+                    s.language,
+                    s.category.as_str(),
+                    s.severity.as_str(),
+                    s.message
+                );
+            }
+            Ok(0)
+        }
+        RulesCommand::Explain { id } => {
+            let rule = rules.get(id).ok_or_else(|| {
+                let near: Vec<&str> = rules
+                    .rules()
+                    .iter()
+                    .map(|r| r.id())
+                    .filter(|r| {
+                        r.contains(id.as_str()) || id.contains(r.split('/').next().unwrap_or(""))
+                    })
+                    .collect();
+                anyhow!(
+                    "no rule `{id}`{}; `countersign rules list` shows them all",
+                    if near.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (did you mean {}?)", near.join(", "))
+                    }
+                )
+            })?;
+            let s = &rule.spec;
+            println!(
+                "{} ({}, {}, {})\n",
+                s.id,
+                s.language,
+                s.category.as_str(),
+                s.severity.as_str()
+            );
+            println!("{}\n\n{}", s.message, s.explanation.trim());
+            println!("\nFlags:");
+            for e in &s.examples.flag {
+                println!("  {}", e.replace('\n', "\n  "));
+            }
+            println!("\nDoes not flag:");
+            for e in &s.examples.ok {
+                println!("  {}", e.replace('\n', "\n  "));
+            }
+            println!("\nQuery ({}):\n{}", rule.origin, s.query.trim_end());
+            Ok(0)
+        }
+    }
+}

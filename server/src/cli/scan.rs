@@ -1,0 +1,287 @@
+//! `countersign scan`: every risky finding in the given files and folders, whoever wrote them.
+//! Walks like ripgrep (respects `.gitignore`), skips files without a trigger word before
+//! parsing, and parses the rest in parallel.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use clap::Args;
+use countersign_grammars::Lang;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::Format;
+use crate::analysis::{analyze_text, Finding, RuleSet};
+use crate::config::Config;
+use crate::policy::SignoffState;
+use crate::signoff::{Ledger, LedgerIndex};
+use crate::workspace;
+
+/// Files larger than this are skipped with a warning: no source file is this big.
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Use this configuration file instead of each repository's countersign.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Files or folders to scan (default: the current folder).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+/// One finding in the JSON contract (1-based lines and columns, end exclusive; columns count
+/// Unicode characters).
+#[derive(Debug, Serialize)]
+pub struct JsonFinding {
+    pub rule: String,
+    pub category: &'static str,
+    pub severity: &'static str,
+    pub path: String,
+    pub start: LineColumn,
+    pub end: LineColumn,
+    pub message: String,
+    pub snippet: String,
+    pub fingerprint: String,
+    pub author: &'static str,
+    pub signoff: &'static str,
+}
+
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct LineColumn {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonReport {
+    pub version: u32,
+    pub findings: Vec<JsonFinding>,
+}
+
+struct Input {
+    path: PathBuf,
+    display: String,
+    lang: Lang,
+    root: PathBuf,
+}
+
+pub fn run(args: &ScanArgs) -> Result<u8> {
+    if let Some(config) = &args.config {
+        Config::load(config)?;
+    }
+    let rules =
+        RuleSet::builtin().map_err(|e| anyhow!("built-in rules failed to load: {}", e[0]))?;
+    let paths = super::input_paths(&args.paths);
+    for p in &paths {
+        if !p.exists() {
+            return Err(anyhow!("{}: no such file or folder", p.display()));
+        }
+    }
+    let (inputs, scanned) = collect_inputs(&paths, &rules)?;
+    let mut ledgers: HashMap<PathBuf, LedgerIndex> = HashMap::new();
+    for input in &inputs {
+        ledgers
+            .entry(input.root.clone())
+            .or_insert_with(|| Ledger::new(&input.root).load());
+    }
+    for problem in ledgers.values().flat_map(|l| &l.problems) {
+        eprintln!("countersign: warning: {problem}");
+    }
+    let results: Vec<(
+        usize,
+        Result<Vec<(Finding, LineColumn, LineColumn)>, String>,
+    )> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(i, input)| (i, scan_file(&rules, input)))
+        .collect();
+    let mut findings = Vec::new();
+    for (i, result) in results {
+        let input = &inputs[i];
+        match result {
+            Ok(found) => {
+                for (f, start, end) in found {
+                    let signoff = ledgers
+                        .get(&input.root)
+                        .map_or(SignoffState::None, |l| l.state(&f.fingerprint));
+                    findings.push(JsonFinding {
+                        rule: f.rule.id().to_string(),
+                        category: f.rule.spec.category.as_str(),
+                        severity: f.rule.spec.severity.as_str(),
+                        path: input.display.clone(),
+                        start,
+                        end,
+                        message: f.rule.spec.message.clone(),
+                        snippet: f.snippet.clone(),
+                        fingerprint: f.fingerprint.clone(),
+                        author: "unknown",
+                        signoff: signoff.as_str(),
+                    });
+                }
+            }
+            Err(why) => eprintln!("countersign: warning: {}: {why}; skipped", input.display),
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.path, a.start.line, a.start.column, &a.rule).cmp(&(
+            &b.path,
+            b.start.line,
+            b.start.column,
+            &b.rule,
+        ))
+    });
+    let any = !findings.is_empty();
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &JsonReport {
+                    version: 1,
+                    findings,
+                },
+            )?;
+            writeln!(out)?;
+        }
+        Format::Text => print_text(&mut out, &findings, scanned)?,
+    }
+    Ok(u8::from(any))
+}
+
+fn collect_inputs(paths: &[PathBuf], rules: &RuleSet) -> Result<(Vec<Input>, usize)> {
+    let mut walk = ignore::WalkBuilder::new(&paths[0]);
+    for p in &paths[1..] {
+        walk.add(p);
+    }
+    // CI workflows live in `.github/`: scan hidden files too, but never git's own folder.
+    walk.hidden(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git");
+    let mut roots: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut inputs = Vec::new();
+    let mut scanned = 0;
+    for entry in walk.build() {
+        let entry = entry.context("walking the input")?;
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.into_path();
+        let Some(lang) = Lang::from_path(&path) else {
+            continue;
+        };
+        scanned += 1;
+        if !rules.covers(lang) {
+            continue;
+        }
+        let abs = workspace::absolute(&path);
+        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+        let root = roots
+            .entry(dir)
+            .or_insert_with(|| workspace::root_for(&abs, None))
+            .clone();
+        let display = path.to_string_lossy().trim_start_matches("./").to_string();
+        inputs.push(Input {
+            path: abs,
+            display,
+            lang,
+            root,
+        });
+    }
+    Ok((inputs, scanned))
+}
+
+fn scan_file(
+    rules: &RuleSet,
+    input: &Input,
+) -> Result<Vec<(Finding, LineColumn, LineColumn)>, String> {
+    let meta = std::fs::metadata(&input.path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!("larger than {} MiB", MAX_FILE_BYTES >> 20));
+    }
+    let bytes = std::fs::read(&input.path).map_err(|e| e.to_string())?;
+    if bytes[..bytes.len().min(8000)].contains(&0) {
+        return Ok(Vec::new()); // binary
+    }
+    if !rules.may_match(input.lang, &bytes) {
+        return Ok(Vec::new());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string())?;
+    let rel = workspace::relative_path(&input.root, &input.path);
+    let found = analyze_text(rules, input.lang, &text, &rel);
+    let lines = LineIndex::new(&text);
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let (s, e) = (lines.at(&text, f.range.start), lines.at(&text, f.range.end));
+            (f, s, e)
+        })
+        .collect())
+}
+
+/// 1-based line and character column of byte offsets.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    fn at(&self, text: &str, byte: usize) -> LineColumn {
+        let line = self.starts.partition_point(|&s| s <= byte) - 1;
+        let column = text[self.starts[line]..byte].chars().count() + 1;
+        LineColumn {
+            line: line + 1,
+            column,
+        }
+    }
+}
+
+fn print_text(
+    out: &mut impl Write,
+    findings: &[JsonFinding],
+    scanned: usize,
+) -> std::io::Result<()> {
+    let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+    files.dedup();
+    for f in findings {
+        let pending = match f.signoff {
+            "pending" => " (sign-off pending)",
+            "approved" => " (approved)",
+            _ => "",
+        };
+        writeln!(
+            out,
+            "{}:{}:{}: {} [{}] {}{}",
+            f.path, f.start.line, f.start.column, f.severity, f.rule, f.message, pending
+        )?;
+        let first_line = f.snippet.lines().next().unwrap_or("");
+        let more = if f.snippet.lines().nth(1).is_some() {
+            " …"
+        } else {
+            ""
+        };
+        writeln!(out, "  {:>5} | {}{}", f.start.line, first_line, more)?;
+    }
+    let noun = if findings.len() == 1 {
+        "finding"
+    } else {
+        "findings"
+    };
+    writeln!(
+        out,
+        "{} risky {noun} in {} of {} scanned files.",
+        findings.len(),
+        files.len(),
+        scanned
+    )
+}

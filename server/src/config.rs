@@ -1,0 +1,156 @@
+//! `countersign.toml`: one schema for the server and the CLI. Every key is optional; unknown
+//! keys are errors that name the file, the key and the line.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::analysis::Severity;
+use crate::provenance::BulkEditHeuristic;
+
+pub const FILE_NAME: &str = "countersign.toml";
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub provenance: ProvenanceConfig,
+    pub policy: PolicyConfig,
+}
+
+/// How authorship is inferred.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProvenanceConfig {
+    /// Attribute a single change that inserts many lines at once to an AI.
+    pub bulk_insert: bool,
+    /// How many lines one change must insert to count as a bulk (AI) edit.
+    pub bulk_insert_min_lines: usize,
+}
+
+impl Default for ProvenanceConfig {
+    fn default() -> Self {
+        let h = BulkEditHeuristic::default();
+        ProvenanceConfig {
+            bulk_insert: h.enabled,
+            bulk_insert_min_lines: h.min_lines,
+        }
+    }
+}
+
+impl ProvenanceConfig {
+    pub fn bulk_edit(&self) -> BulkEditHeuristic {
+        BulkEditHeuristic {
+            enabled: self.bulk_insert,
+            min_lines: self.bulk_insert_min_lines,
+        }
+    }
+}
+
+/// How findings become diagnostics.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Severity of risky code a person wrote (or of unknown authorship): `off`, `hint`,
+    /// `info`, `warning`, `error`.
+    pub human_severity: Level,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            human_severity: Level::Hint,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Off,
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Off => None,
+            Level::Hint => Some(Severity::Hint),
+            Level::Info => Some(Severity::Info),
+            Level::Warning => Some(Severity::Warning),
+            Level::Error => Some(Severity::Error),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads `countersign.toml` in `root`; a missing file means the defaults.
+    pub fn load_from_root(root: &Path) -> Result<Config, ConfigError> {
+        let path = root.join(FILE_NAME);
+        if !path.exists() {
+            return Ok(Config::default());
+        }
+        Config::load(&path)
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_keys_take_defaults() {
+        let c = Config::parse(
+            Path::new("countersign.toml"),
+            "[provenance]\nbulk_insert_min_lines = 4\n",
+        )
+        .unwrap();
+        assert_eq!(c.provenance.bulk_insert_min_lines, 4);
+        assert!(c.provenance.bulk_insert);
+        assert_eq!(c.policy.human_severity, Level::Hint);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_file_key_and_line() {
+        let err = Config::parse(
+            Path::new("repo/countersign.toml"),
+            "[policy]\nhuman_severty = \"off\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("repo/countersign.toml")
+                && err.contains("human_severty")
+                && err.contains("line 2"),
+            "{err}"
+        );
+    }
+}

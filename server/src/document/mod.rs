@@ -1,0 +1,256 @@
+//! An open document: its text as a rope, its syntax tree, who wrote which bytes, and its
+//! findings, all kept in step by one edit path.
+//!
+//! Invariants: changes are applied one at a time, in the order the client sent them; after
+//! [`Document::refresh`] the tree is the parse of the rope and the findings are those of the tree.
+
+pub mod position;
+
+use std::ops::Range;
+
+use countersign_grammars::Lang;
+use ropey::Rope;
+use tree_sitter::{InputEdit, Parser, Tree};
+
+use crate::analysis::{Findings, RuleSet};
+use crate::provenance::{Author, Authorship};
+pub use position::{Encoding, LineCol};
+
+pub struct Document {
+    lang: Option<Lang>,
+    rope: Rope,
+    parser: Option<Parser>,
+    tree: Option<Tree>,
+    version: i32,
+    /// Byte ranges edited since the last refresh, in current coordinates.
+    dirty: Vec<Range<usize>>,
+    /// The tree needs a reparse (edits were applied to it with `Tree::edit`).
+    stale: bool,
+    pub authorship: Authorship,
+    pub findings: Findings,
+}
+
+/// What an applied change did, in bytes of the text before and after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+    /// A position was out of range and had to be clamped.
+    pub clamped: bool,
+}
+
+impl Document {
+    pub fn new(text: &str, lang: Option<Lang>, version: i32) -> Document {
+        let parser = lang.and_then(|lang| {
+            let mut parser = Parser::new();
+            parser.set_language(&lang.grammar()).ok().map(|_| parser)
+        });
+        let mut doc = Document {
+            lang,
+            rope: Rope::from_str(text),
+            parser,
+            tree: None,
+            version,
+            dirty: vec![0..text.len()],
+            stale: true,
+            authorship: Authorship::default(),
+            findings: Findings::default(),
+        };
+        // Parse now, but leave the whole text dirty: the first refresh analyses all of it.
+        doc.dirty = doc.reparse();
+        doc
+    }
+
+    pub fn lang(&self) -> Option<Lang> {
+        self.lang
+    }
+
+    pub fn text(&self) -> &Rope {
+        &self.rope
+    }
+
+    pub fn tree(&self) -> Option<&Tree> {
+        self.tree.as_ref()
+    }
+
+    pub fn version(&self) -> i32 {
+        self.version
+    }
+
+    pub fn set_version(&mut self, version: i32) {
+        self.version = version;
+    }
+
+    /// Applies one content change. `range` is `None` for a whole-text replacement, which is
+    /// reduced to the smallest edit so the parse stays incremental and authorship stays precise.
+    /// `classify` decides who wrote the inserted text.
+    pub fn apply_change(
+        &mut self,
+        range: Option<(LineCol, LineCol)>,
+        text: &str,
+        enc: Encoding,
+        classify: &dyn Fn(&str) -> Author,
+    ) -> Applied {
+        let (start, old_end, inserted, clamped) = match range {
+            Some((from, to)) => {
+                let (a, ca) = position::to_byte(&self.rope, from, enc);
+                let (b, cb) = position::to_byte(&self.rope, to, enc);
+                // A reversed range is a client bug; applying it as the range it spans is the
+                // reading that loses the least.
+                (a.min(b), a.max(b), text, ca || cb || a > b)
+            }
+            None => {
+                let (start, old_end, new_end) = minimal_replacement(&self.rope, text);
+                (start, old_end, &text[start..new_end], false)
+            }
+        };
+        let author = classify(inserted);
+        self.apply_bytes(start, old_end, inserted, author);
+        Applied {
+            start,
+            old_end,
+            new_end: start + inserted.len(),
+            clamped,
+        }
+    }
+
+    /// Replaces `start..old_end` (char boundaries) with `text` written by `author`.
+    pub fn apply_bytes(&mut self, start: usize, old_end: usize, text: &str, author: Author) {
+        let start_position = position::ts_point(&self.rope, start);
+        let old_end_position = position::ts_point(&self.rope, old_end);
+        let start_char = self.rope.byte_to_char(start);
+        let old_end_char = self.rope.byte_to_char(old_end);
+        self.rope.remove(start_char..old_end_char);
+        self.rope.insert(start_char, text);
+        let new_end = start + text.len();
+        let new_end_position = position::ts_point(&self.rope, new_end);
+        if let Some(tree) = &mut self.tree {
+            tree.edit(&InputEdit {
+                start_byte: start,
+                old_end_byte: old_end,
+                new_end_byte: new_end,
+                start_position,
+                old_end_position,
+                new_end_position,
+            });
+        }
+        self.stale = true;
+        for r in &mut self.dirty {
+            *r = shift_range(r.clone(), start, old_end, new_end);
+        }
+        self.dirty.push(start..new_end);
+        self.authorship.edit(start, old_end, text.len(), author);
+        self.findings.edit(start, old_end, text.len());
+    }
+
+    /// Reparses after edits (incrementally) and returns the byte ranges to re-analyse: the
+    /// edited ranges plus the ranges whose syntax changed.
+    fn reparse(&mut self) -> Vec<Range<usize>> {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        if !self.stale {
+            return dirty;
+        }
+        self.stale = false;
+        let Some(parser) = &mut self.parser else {
+            return dirty;
+        };
+        let rope = &self.rope;
+        let len = rope.len_bytes();
+        let mut read = |byte: usize, _: tree_sitter::Point| -> &[u8] {
+            if byte >= len {
+                return &[];
+            }
+            let (chunk, chunk_start, _, _) = rope.chunk_at_byte(byte);
+            &chunk.as_bytes()[byte - chunk_start..]
+        };
+        let new_tree = parser.parse_with_options(&mut read, self.tree.as_ref(), None);
+        if let (Some(old), Some(new)) = (&self.tree, &new_tree) {
+            dirty.extend(old.changed_ranges(new).map(|r| r.start_byte..r.end_byte));
+        }
+        self.tree = new_tree;
+        dirty
+    }
+
+    /// Brings the tree and the findings up to date with the text.
+    pub fn refresh(&mut self, rules: &RuleSet, rel_path: &str) {
+        let dirty = self.reparse();
+        if let (Some(lang), Some(tree)) = (self.lang, &self.tree) {
+            self.findings
+                .refresh(rules, lang, tree, &self.rope, rel_path, &dirty);
+        }
+    }
+
+    /// Recomputes every finding from scratch (after the path or the rules changed).
+    pub fn reanalyse(&mut self, rules: &RuleSet, rel_path: &str) {
+        self.reparse();
+        match (self.lang, &self.tree) {
+            (Some(lang), Some(tree)) => self
+                .findings
+                .recompute(rules, lang, tree, &self.rope, rel_path),
+            _ => self.findings.clear(),
+        }
+    }
+
+    /// Converts a client position to a byte offset (clamped).
+    pub fn offset(&self, pos: LineCol, enc: Encoding) -> usize {
+        position::to_byte(&self.rope, pos, enc).0
+    }
+
+    /// Converts a byte offset to a client position.
+    pub fn position(&self, byte: usize, enc: Encoding) -> LineCol {
+        position::to_line_col(&self.rope, byte, enc)
+    }
+}
+
+/// Maps a range through an edit that replaced `start..old_end` with `start..new_end`; a range
+/// touching the edit grows to cover the new text.
+fn shift_range(r: Range<usize>, start: usize, old_end: usize, new_end: usize) -> Range<usize> {
+    let map = |x: usize| {
+        if x <= start {
+            x
+        } else if x >= old_end {
+            x - old_end + new_end
+        } else {
+            new_end
+        }
+    };
+    if r.end < start || r.start > old_end {
+        map(r.start)..map(r.end)
+    } else {
+        r.start.min(start)..map(r.end).max(new_end)
+    }
+}
+
+/// The smallest edit turning `old` into `new`: the common prefix and suffix are kept.
+/// Returns `(start, old_end, new_end)` on char boundaries of both texts.
+fn minimal_replacement(old: &Rope, new: &str) -> (usize, usize, usize) {
+    let new_bytes = new.as_bytes();
+    let mut prefix = 0;
+    for (a, &b) in old.bytes().zip(new_bytes) {
+        if a != b {
+            break;
+        }
+        prefix += 1;
+    }
+    while prefix > 0 && !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let old_len = old.len_bytes();
+    let max_suffix = (old_len - prefix).min(new_bytes.len() - prefix);
+    let mut suffix = 0;
+    let mut old_rev = old.bytes_at(old_len).reversed();
+    for &b in new_bytes.iter().rev().take(max_suffix) {
+        if old_rev.next() != Some(b) {
+            break;
+        }
+        suffix += 1;
+    }
+    while suffix > 0 && !new.is_char_boundary(new_bytes.len() - suffix) {
+        suffix -= 1;
+    }
+    (prefix, old_len - suffix, new_bytes.len() - suffix)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,363 @@
+//! Differential tests: after any sequence of edits, the rope equals a reference string edited
+//! by an independent implementation, the incremental tree equals a fresh parse, and the
+//! incrementally maintained findings equal a full analysis.
+
+use super::*;
+use crate::analysis::{analyze_text, RuleSet};
+use crate::provenance::BulkEditHeuristic;
+use proptest::prelude::*;
+
+/// Byte offset of an LSP position in `s`, written without ropey: lines end at `\n`, `\r\n` or
+/// `\r`; a column past the line's end clamps to it, one inside a character rounds down.
+fn reference_offset(s: &str, pos: LineCol, enc: Encoding) -> usize {
+    let bytes = s.as_bytes();
+    let mut starts = vec![0];
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            starts.push(i + 1);
+        }
+    }
+    let line = pos.line as usize;
+    if line >= starts.len() {
+        return s.len();
+    }
+    let start = starts[line];
+    let mut end = starts.get(line + 1).copied().unwrap_or(s.len());
+    if end > start && line + 1 < starts.len() {
+        end -= 1;
+        if bytes[end] == b'\n' && end > start && bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+    }
+    let mut units = 0usize;
+    for (i, ch) in s[start..end].char_indices() {
+        let w = match enc {
+            Encoding::Utf8 => ch.len_utf8(),
+            Encoding::Utf16 => ch.len_utf16(),
+        };
+        if units + w > pos.col as usize {
+            return start + i;
+        }
+        units += w;
+    }
+    end
+}
+
+/// The LSP position of byte offset `b` (a char boundary) in `s`, without ropey.
+fn reference_position(s: &str, b: usize, enc: Encoding) -> LineCol {
+    let bytes = s.as_bytes();
+    let (mut line, mut start) = (0, 0);
+    for i in 0..b {
+        if bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            line += 1;
+            start = i + 1;
+        }
+    }
+    let col: usize = s[start..b]
+        .chars()
+        .map(|c| match enc {
+            Encoding::Utf8 => c.len_utf8(),
+            Encoding::Utf16 => c.len_utf16(),
+        })
+        .sum();
+    LineCol::new(line, col as u32)
+}
+
+fn fresh_sexp(lang: Lang, text: &str) -> String {
+    let mut parser = Parser::new();
+    parser.set_language(&lang.grammar()).unwrap();
+    parser.parse(text, None).unwrap().root_node().to_sexp()
+}
+
+/// Whole statements: any concatenation is a program without syntax errors.
+const SQL_STATEMENTS: &[&str] = &[
+    "DROP TABLE users;\n",
+    "DELETE FROM t WHERE id = 1;\n",
+    "SELECT 'é😀' AS x;\n",
+    "TRUNCATE orders;\n",
+    "-- 注释 DROP TABLE x\n",
+    "DELETE FROM t;\r\n",
+    "SELECT id FROM users WHERE name = '表🚀';\n",
+];
+
+/// Anything at all: half tokens, lone `\r`, combining marks.
+const SQL_FRAGMENTS: &[&str] = &[
+    "DROP TABLE users;\n",
+    "DELETE FROM t",
+    " WHERE id = 1",
+    ";\n",
+    "TRUNCATE orders;",
+    "SELECT 'é😀' AS x;\n",
+    "-- 注释 DROP TABLE x\n",
+    "\r\n",
+    "\n",
+    "e\u{301}",
+    "表",
+    "🚀",
+    " ",
+    "users",
+    "DROP",
+    "(",
+    ")",
+    "'",
+    "\r",
+];
+
+const PY_STATEMENTS: &[&str] = &[
+    "def f():\n    return 1\n",
+    "class A:\n    x = '😀'\n",
+    "import os\n",
+    "os.system('rm -rf /')\n",
+    "x = 'é中文e\u{301}'\n",
+    "if x:\n    pass\r\n",
+    "\n",
+];
+
+const PY_FRAGMENTS: &[&str] = &[
+    "def f():\n",
+    "    return 1\n",
+    "class A:\n    x = '😀'\n",
+    "if x:\n",
+    "  ",
+    "    ",
+    "\t",
+    "\n",
+    "\r\n",
+    "pass",
+    "import os\n",
+    "os.system('rm -rf /')\n",
+    "é",
+    "中文",
+    "e\u{301}",
+    "#",
+    ":",
+    "\"\"\"doc\n\"\"\"\n",
+    "\r",
+];
+
+fn text_from(fragments: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(fragments), 0..12).prop_map(|v| v.concat())
+}
+
+#[derive(Debug, Clone)]
+struct Edit {
+    from: LineCol,
+    to: LineCol,
+    text: String,
+    refresh_after: bool,
+}
+
+fn edits(fragments: &'static [&'static str]) -> impl Strategy<Value = Vec<Edit>> {
+    let pos = (0u32..12, 0u32..30).prop_map(|(l, c)| LineCol::new(l, c));
+    let edit = (pos.clone(), pos, text_from(fragments), any::<bool>()).prop_map(
+        |(from, to, text, refresh_after)| Edit {
+            from,
+            to,
+            text,
+            refresh_after,
+        },
+    );
+    prop::collection::vec(edit, 1..25)
+}
+
+fn encoding() -> impl Strategy<Value = Encoding> {
+    prop_oneof![Just(Encoding::Utf8), Just(Encoding::Utf16)]
+}
+
+type Snapshot = Vec<(String, std::ops::Range<usize>, String)>;
+
+fn incremental_findings(doc: &Document) -> Snapshot {
+    doc.findings
+        .items()
+        .iter()
+        .map(|f| {
+            (
+                f.rule.id().to_string(),
+                f.range.clone(),
+                f.fingerprint.clone(),
+            )
+        })
+        .collect()
+}
+
+fn full_findings(rules: &RuleSet, lang: Lang, text: &str) -> Snapshot {
+    let found = analyze_text(rules, lang, text, "db/x.sql");
+    found
+        .into_iter()
+        .map(|f| (f.rule.id().to_string(), f.range, f.fingerprint))
+        .collect()
+}
+
+/// Applies `edits` to a document and to a reference string, checking the rope after every edit,
+/// then undoes them all in reverse order, as tree-sitter's own randomized tests do. Tree-sitter
+/// promises a tree equal to a fresh parse only for text without syntax errors (error recovery
+/// depends on which subtrees were reused), so the tree and the findings are compared whenever
+/// the text parses cleanly, and always after the undo, which restores the valid initial program.
+fn run_differential(
+    lang: Lang,
+    initial: &str,
+    edits: &[Edit],
+    enc: Encoding,
+) -> Result<(), TestCaseError> {
+    let rules = RuleSet::builtin().unwrap();
+    let heuristic = BulkEditHeuristic::default();
+    let classify = |t: &str| heuristic.classify(t);
+    let mut doc = Document::new(initial, Some(lang), 0);
+    doc.refresh(&rules, "db/x.sql");
+    let mut reference = initial.to_string();
+    let mut undo: Vec<(usize, usize, String)> = Vec::new();
+    let check = |doc: &mut Document, reference: &str, refresh: bool| -> Result<(), TestCaseError> {
+        prop_assert_eq!(doc.text().to_string(), reference);
+        if refresh {
+            doc.refresh(&rules, "db/x.sql");
+            let fresh = fresh_sexp(lang, reference);
+            let tree = doc.tree().unwrap().root_node();
+            prop_assert_eq!(tree.end_byte(), reference.len());
+            if !fresh.contains("ERROR") && !fresh.contains("MISSING") {
+                prop_assert_eq!(tree.to_sexp(), fresh);
+                prop_assert_eq!(
+                    incremental_findings(doc),
+                    full_findings(&rules, lang, reference)
+                );
+            }
+        }
+        Ok(())
+    };
+    for (i, edit) in edits.iter().enumerate() {
+        let a = reference_offset(&reference, edit.from, enc);
+        let b = reference_offset(&reference, edit.to, enc);
+        let (start, end) = (a.min(b), a.max(b));
+        undo.push((
+            start,
+            start + edit.text.len(),
+            reference[start..end].to_string(),
+        ));
+        reference.replace_range(start..end, &edit.text);
+        doc.apply_change(Some((edit.from, edit.to)), &edit.text, enc, &classify);
+        doc.set_version(i as i32 + 1);
+        check(&mut doc, &reference, edit.refresh_after)?;
+    }
+    check(&mut doc, &reference, true)?;
+    while let Some((start, end, text)) = undo.pop() {
+        // Through positions where they can express the offsets; an offset between `\r` and `\n`
+        // (left by inserting a lone `\r` before a `\n`) has no LSP position, so bytes are used.
+        let (from, to) = (
+            reference_position(&reference, start, enc),
+            reference_position(&reference, end, enc),
+        );
+        let expressible = reference_offset(&reference, from, enc) == start
+            && reference_offset(&reference, to, enc) == end;
+        reference.replace_range(start..end, &text);
+        if expressible {
+            doc.apply_change(Some((from, to)), &text, enc, &classify);
+        } else {
+            doc.apply_bytes(start, end, &text, Author::Human);
+        }
+        check(&mut doc, &reference, undo.len() % 3 == 0)?;
+    }
+    prop_assert_eq!(&reference, initial);
+    prop_assert_eq!(
+        doc.tree().unwrap().root_node().to_sexp(),
+        fresh_sexp(lang, initial)
+    );
+    prop_assert_eq!(
+        incremental_findings(&doc),
+        full_findings(&rules, lang, initial)
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sql_edits_keep_rope_tree_and_findings_equal_to_a_fresh_parse(
+        initial in text_from(SQL_STATEMENTS), edits in edits(SQL_FRAGMENTS), enc in encoding()
+    ) {
+        run_differential(Lang::Sql, &initial, &edits, enc)?;
+    }
+
+    #[test]
+    fn python_edits_keep_rope_tree_and_findings_equal_to_a_fresh_parse(
+        initial in text_from(PY_STATEMENTS), edits in edits(PY_FRAGMENTS), enc in encoding()
+    ) {
+        run_differential(Lang::Python, &initial, &edits, enc)?;
+    }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn whole_text_replacements_become_minimal_edits(
+        initial in text_from(SQL_STATEMENTS), replacements in prop::collection::vec(text_from(SQL_STATEMENTS), 1..6)
+    ) {
+        let rules = RuleSet::builtin().unwrap();
+        let mut doc = Document::new(&initial, Some(Lang::Sql), 0);
+        for text in &replacements {
+            doc.apply_change(None, text, Encoding::Utf16, &|_| Author::Human);
+            doc.refresh(&rules, "a.sql");
+            prop_assert_eq!(doc.text().to_string(), text.clone());
+            prop_assert_eq!(doc.tree().unwrap().root_node().to_sexp(), fresh_sexp(Lang::Sql, text));
+        }
+    }
+
+    #[test]
+    fn positions_convert_like_the_reference(text in text_from(SQL_FRAGMENTS), line in 0u32..8, col in 0u32..40, enc in encoding()) {
+        let rope = Rope::from_str(&text);
+        let pos = LineCol::new(line, col);
+        let byte = position::to_byte(&rope, pos, enc).0;
+        prop_assert_eq!(byte, reference_offset(&text, pos, enc));
+        let back = position::to_line_col(&rope, byte, enc);
+        prop_assert_eq!(position::to_byte(&rope, back, enc), (byte, false));
+    }
+}
+
+#[test]
+fn a_bulk_insert_is_attributed_to_ai_and_typing_to_a_person() {
+    let rules = RuleSet::builtin().unwrap();
+    let heuristic = BulkEditHeuristic::default();
+    let mut doc = Document::new("SELECT 1;\n", Some(Lang::Sql), 1);
+    let applied = doc.apply_change(
+        Some((LineCol::new(1, 0), LineCol::new(1, 0))),
+        "DROP TABLE users;\nTRUNCATE logs;\n",
+        Encoding::Utf16,
+        &|t| heuristic.classify(t),
+    );
+    assert_eq!(
+        (applied.start, applied.new_end, applied.clamped),
+        (10, 43, false)
+    );
+    doc.refresh(&rules, "a.sql");
+    let found = doc.findings.items();
+    assert_eq!(found.len(), 2);
+    assert!(doc.authorship.author_of(found[0].range.clone()).is_ai());
+    for (i, ch) in "DROP TABLE t;".chars().enumerate() {
+        doc.apply_change(
+            Some((LineCol::new(0, i as u32), LineCol::new(0, i as u32))),
+            &ch.to_string(),
+            Encoding::Utf16,
+            &|t| heuristic.classify(t),
+        );
+        doc.refresh(&rules, "a.sql");
+    }
+    let typed = doc
+        .findings
+        .items()
+        .iter()
+        .find(|f| f.snippet == "DROP TABLE t")
+        .expect("typed DROP is found");
+    assert_eq!(doc.authorship.author_of(typed.range.clone()), Author::Human);
+}
+
+#[test]
+fn files_without_a_grammar_are_plain_text() {
+    let rules = RuleSet::builtin().unwrap();
+    let mut doc = Document::new("DROP TABLE users;", None, 1);
+    doc.apply_change(None, "x", Encoding::Utf8, &|_| Author::Human);
+    doc.refresh(&rules, "notes.txt");
+    assert!(doc.tree().is_none());
+    assert!(doc.findings.items().is_empty());
+    assert_eq!(doc.text().to_string(), "x");
+}

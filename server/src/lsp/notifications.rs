@@ -1,0 +1,130 @@
+//! One handler per notification method. Notifications have no reply, so problems are logged.
+
+use lsp_server::Notification;
+use lsp_types::notification::{
+    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
+    Notification as _, PublishDiagnostics,
+};
+use lsp_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    PublishDiagnosticsParams, Range,
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::convert;
+use super::session::Session;
+use super::Client;
+use crate::provenance::{AiSource, Author};
+
+/// `countersign/aiEdit`: the client says these ranges were just written by an AI.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AiEditParams {
+    pub text_document: lsp_types::VersionedTextDocumentIdentifier,
+    pub ranges: Vec<Range>,
+    pub agent: String,
+}
+
+pub const AI_EDIT: &str = "countersign/aiEdit";
+
+pub fn dispatch(session: &mut Session, client: &Client, not: Notification) {
+    match not.method.as_str() {
+        DidOpenTextDocument::METHOD => with_params(not, |p: DidOpenTextDocumentParams| {
+            let doc = p.text_document;
+            session.open(doc.uri.clone(), &doc.language_id, doc.version, &doc.text);
+            client.flush_notices(session);
+            client.publish(session, &doc.uri);
+        }),
+        DidChangeTextDocument::METHOD => with_params(not, |p: DidChangeTextDocumentParams| {
+            did_change(session, client, p)
+        }),
+        DidCloseTextDocument::METHOD => with_params(not, |p: DidCloseTextDocumentParams| {
+            if session.close(&p.text_document.uri) {
+                client.notify::<PublishDiagnostics>(PublishDiagnosticsParams::new(
+                    p.text_document.uri,
+                    Vec::new(),
+                    None,
+                ));
+            } else {
+                tracing::warn!("didClose for {} which is not open", p.text_document.uri);
+            }
+        }),
+        // Analysis follows the buffer, not the disk; nothing changes on save.
+        DidSaveTextDocument::METHOD => {}
+        AI_EDIT => with_params(not, |p: AiEditParams| ai_edit(session, client, p)),
+        "initialized" | "$/cancelRequest" | "$/setTrace" | "workspace/didChangeConfiguration" => {}
+        other => tracing::debug!("ignored notification {other}"),
+    }
+}
+
+fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentParams) {
+    let uri = p.text_document.uri;
+    let version = p.text_document.version;
+    let classify = session.classifier(&uri);
+    let (encoding, rules) = (session.encoding, session.rules.clone());
+    let Some(open) = session.docs.get_mut(&uri) else {
+        tracing::error!("didChange for {uri}, which is not open: change ignored");
+        return;
+    };
+    if version <= open.doc.version() {
+        tracing::error!(
+            "didChange for {uri} with version {version}, not newer than {}: stale change ignored",
+            open.doc.version()
+        );
+        return;
+    }
+    for change in &p.content_changes {
+        let range = change
+            .range
+            .map(|r| (convert::line_col(r.start), convert::line_col(r.end)));
+        let applied = open
+            .doc
+            .apply_change(range, &change.text, encoding, &classify);
+        if applied.clamped {
+            tracing::error!(
+                "didChange for {uri} v{version}: range {:?} is outside the document; clamped",
+                change.range
+            );
+        }
+    }
+    open.doc.set_version(version);
+    open.doc.refresh(&rules, &open.rel_path.clone());
+    client.publish(session, &uri);
+}
+
+fn ai_edit(session: &mut Session, client: &Client, p: AiEditParams) {
+    let uri = p.text_document.uri;
+    let encoding = session.encoding;
+    let Some(open) = session.docs.get_mut(&uri) else {
+        tracing::error!("{AI_EDIT} for {uri}, which is not open: ignored");
+        return;
+    };
+    if p.text_document.version != open.doc.version() {
+        tracing::warn!(
+            "{AI_EDIT} for {uri} names version {} but the document is at {}: ignored",
+            p.text_document.version,
+            open.doc.version()
+        );
+        return;
+    }
+    let author = Author::Ai {
+        agent: p.agent,
+        source: AiSource::Client,
+    };
+    for range in p.ranges {
+        let (a, b) = (
+            open.doc.offset(convert::line_col(range.start), encoding),
+            open.doc.offset(convert::line_col(range.end), encoding),
+        );
+        open.doc.authorship.mark(a.min(b)..a.max(b), author.clone());
+    }
+    client.publish(session, &uri);
+}
+
+fn with_params<P: DeserializeOwned>(not: Notification, f: impl FnOnce(P)) {
+    match serde_json::from_value::<P>(not.params) {
+        Ok(p) => f(p),
+        Err(e) => tracing::error!("invalid params for {}: {e}", not.method),
+    }
+}

@@ -1,0 +1,161 @@
+//! One handler per request method: decode, call the session, encode.
+
+use std::sync::Arc;
+
+use lsp_server::{ErrorCode, Request, RequestId, Response};
+use lsp_types::request::{CodeActionRequest, ExecuteCommand, Request as _};
+use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
+    ExecuteCommandOptions, ExecuteCommandParams, InitializeParams, InitializeResult, MessageType,
+    SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
+};
+use serde::de::DeserializeOwned;
+
+use super::convert;
+use super::session::{FindingRef, Session, REQUEST_SIGNOFF};
+use super::Client;
+use crate::analysis::RuleSet;
+
+pub fn initialize(
+    rules: &Arc<RuleSet>,
+    params: serde_json::Value,
+) -> Result<(Session, InitializeResult), String> {
+    let params: InitializeParams =
+        serde_json::from_value(params).map_err(|e| format!("invalid initialize params: {e}"))?;
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_deref());
+    let (encoding, kind) = convert::negotiate_encoding(offered);
+    #[allow(deprecated)] // root_uri is what older clients send instead of workspace folders
+    let root = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|f| f.first())
+        .map(|f| f.uri.clone())
+        .or(params.root_uri)
+        .and_then(|u| u.to_file_path().ok());
+    let session = Session::new(rules.clone(), encoding, root);
+    let capabilities = ServerCapabilities {
+        position_encoding: Some(kind),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                    include_text: Some(false),
+                })),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![REQUEST_SIGNOFF.to_string()],
+            ..ExecuteCommandOptions::default()
+        }),
+        ..ServerCapabilities::default()
+    };
+    let server_info = Some(ServerInfo {
+        name: "countersign".into(),
+        version: Some(env!("CARGO_PKG_VERSION").into()),
+    });
+    Ok((
+        session,
+        InitializeResult {
+            capabilities,
+            server_info,
+        },
+    ))
+}
+
+pub fn dispatch(session: &mut Session, client: &Client, req: Request) -> Response {
+    let id = req.id.clone();
+    match req.method.as_str() {
+        CodeActionRequest::METHOD => with_params(req, |p: CodeActionParams| {
+            let (from, to) = (
+                convert::line_col(p.range.start),
+                convert::line_col(p.range.end),
+            );
+            Ok(session.code_actions(&p.text_document.uri, from, to))
+        }),
+        ExecuteCommand::METHOD => with_params(req, |p: ExecuteCommandParams| {
+            execute_command(session, client, p)
+        }),
+        other => error(
+            id,
+            ErrorCode::MethodNotFound,
+            &format!("unsupported request {other}"),
+        ),
+    }
+}
+
+fn execute_command(
+    session: &mut Session,
+    client: &Client,
+    p: ExecuteCommandParams,
+) -> Result<serde_json::Value, String> {
+    if p.command != REQUEST_SIGNOFF {
+        return Err(format!("unknown command {}", p.command));
+    }
+    let target: FindingRef = p
+        .arguments
+        .first()
+        .cloned()
+        .ok_or("countersign.requestSignoff takes the diagnostic's data as its argument")
+        .and_then(|v| {
+            serde_json::from_value(v)
+                .map_err(|_| "the argument is not a Countersign diagnostic's data")
+        })?;
+    let (result, affected) = session.request_signoff(&target).inspect_err(|e| {
+        client.show_message(
+            MessageType::ERROR,
+            format!("Countersign: sign-off request failed: {e}"),
+        );
+    })?;
+    for uri in &affected {
+        client.publish(session, uri);
+    }
+    let message = if result["created"] == true {
+        "Sign-off requested"
+    } else {
+        "Sign-off was already requested"
+    };
+    client.show_message(
+        MessageType::INFO,
+        format!(
+            "Countersign: {message}: {}",
+            result["path"].as_str().unwrap_or("")
+        ),
+    );
+    client.flush_notices(session);
+    Ok(result)
+}
+
+fn with_params<P: DeserializeOwned, R: serde::Serialize>(
+    req: Request,
+    f: impl FnOnce(P) -> Result<R, String>,
+) -> Response {
+    let params = match serde_json::from_value::<P>(req.params) {
+        Ok(p) => p,
+        Err(e) => {
+            return error(
+                req.id,
+                ErrorCode::InvalidParams,
+                &format!("invalid params for {}: {e}", req.method),
+            )
+        }
+    };
+    match f(params) {
+        Ok(result) => Response::new_ok(req.id, result),
+        Err(e) => error(req.id, ErrorCode::RequestFailed, &e),
+    }
+}
+
+fn error(id: RequestId, code: ErrorCode, message: &str) -> Response {
+    Response::new_err(id, code as i32, message.to_string())
+}

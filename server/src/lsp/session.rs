@@ -1,0 +1,296 @@
+//! The server's state: settings negotiated at initialization, the open documents, and per
+//! repository its configuration and sign-off ledger. Handlers call into this; it calls the core.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use countersign_grammars::Lang;
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeDescription, Command, Diagnostic,
+    NumberOrString, PublishDiagnosticsParams, Url,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::convert;
+use crate::analysis::{Finding, RuleSet};
+use crate::config::Config;
+use crate::document::{Document, Encoding, LineCol};
+use crate::policy::{self, SignoffState};
+use crate::provenance::Author;
+use crate::signoff::{self, Ledger, LedgerIndex, SignoffRequest};
+use crate::workspace;
+
+pub const REQUEST_SIGNOFF: &str = "countersign.requestSignoff";
+/// Where each rule's documentation lives; the rule id is appended.
+pub const RULE_DOCS_BASE: &str = "https://countersign.dev/rules/";
+
+/// The `data` of every diagnostic, and the argument of the sign-off command.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingRef {
+    pub uri: Url,
+    pub fingerprint: String,
+    pub rule: String,
+}
+
+/// Per repository: its configuration and what its ledger says.
+pub struct Repo {
+    pub config: Config,
+    pub ledger: Ledger,
+    pub signoffs: LedgerIndex,
+}
+
+pub struct OpenDocument {
+    pub doc: Document,
+    pub root: Option<PathBuf>,
+    /// Repo-relative path, or the URI for documents that aren't files.
+    pub rel_path: String,
+}
+
+pub struct Session {
+    pub encoding: Encoding,
+    pub workspace_root: Option<PathBuf>,
+    pub rules: Arc<RuleSet>,
+    pub docs: HashMap<Url, OpenDocument>,
+    pub repos: HashMap<PathBuf, Repo>,
+    /// Messages for the user (config errors, ledger problems), drained by the main loop.
+    pub notices: Vec<String>,
+}
+
+impl Session {
+    pub fn new(
+        rules: Arc<RuleSet>,
+        encoding: Encoding,
+        workspace_root: Option<PathBuf>,
+    ) -> Session {
+        Session {
+            encoding,
+            workspace_root,
+            rules,
+            docs: HashMap::new(),
+            repos: HashMap::new(),
+            notices: Vec::new(),
+        }
+    }
+
+    fn repo(&mut self, root: &Path) -> &mut Repo {
+        let notices = &mut self.notices;
+        self.repos.entry(root.to_path_buf()).or_insert_with(|| {
+            let config = Config::load_from_root(root).unwrap_or_else(|e| {
+                notices.push(format!("Countersign: {e}. Using the default settings."));
+                Config::default()
+            });
+            let ledger = Ledger::new(root);
+            let signoffs = ledger.load();
+            notices.extend(
+                signoffs
+                    .problems
+                    .iter()
+                    .map(|p| format!("Countersign ledger: {p}")),
+            );
+            Repo {
+                config,
+                ledger,
+                signoffs,
+            }
+        })
+    }
+
+    pub fn open(&mut self, uri: Url, language_id: &str, version: i32, text: &str) {
+        let path = uri.to_file_path().ok();
+        let lang = Lang::from_language_id(language_id)
+            .or_else(|| path.as_deref().and_then(Lang::from_path));
+        let root = path
+            .as_deref()
+            .map(|p| workspace::root_for(p, self.workspace_root.as_deref()));
+        let rel_path = match (&root, &path) {
+            (Some(root), Some(path)) => workspace::relative_path(root, path),
+            _ => uri.to_string(),
+        };
+        if let Some(root) = &root {
+            self.repo(root);
+        }
+        let mut doc = Document::new(text, lang, version);
+        doc.reanalyse(&self.rules, &rel_path);
+        self.docs.insert(
+            uri,
+            OpenDocument {
+                doc,
+                root,
+                rel_path,
+            },
+        );
+    }
+
+    pub fn close(&mut self, uri: &Url) -> bool {
+        self.docs.remove(uri).is_some()
+    }
+
+    /// Who wrote a change, by the configured heuristics of the document's repository.
+    pub fn classifier(&self, uri: &Url) -> impl Fn(&str) -> Author {
+        let heuristic = self
+            .docs
+            .get(uri)
+            .and_then(|d| d.root.as_ref())
+            .and_then(|r| self.repos.get(r))
+            .map(|r| r.config.provenance.bulk_edit())
+            .unwrap_or_default();
+        move |text: &str| heuristic.classify(text)
+    }
+
+    fn signoff_state(&self, open: &OpenDocument, finding: &Finding) -> SignoffState {
+        open.root
+            .as_ref()
+            .and_then(|r| self.repos.get(r))
+            .map_or(SignoffState::None, |repo| {
+                repo.signoffs.state(&finding.fingerprint)
+            })
+    }
+
+    fn policy_config(&self, open: &OpenDocument) -> crate::config::PolicyConfig {
+        open.root
+            .as_ref()
+            .and_then(|r| self.repos.get(r))
+            .map(|r| r.config.policy.clone())
+            .unwrap_or_default()
+    }
+
+    /// The diagnostics of a document, for its current version.
+    pub fn diagnostics(&self, uri: &Url) -> Option<PublishDiagnosticsParams> {
+        let open = self.docs.get(uri)?;
+        let policy = self.policy_config(open);
+        let diagnostics = open
+            .doc
+            .findings
+            .items()
+            .iter()
+            .filter_map(|f| {
+                let author = open.doc.authorship.author_of(f.range.clone());
+                let verdict = policy::judge(f, &author, &self.signoff_state(open, f), &policy)?;
+                let data = FindingRef {
+                    uri: uri.clone(),
+                    fingerprint: f.fingerprint.clone(),
+                    rule: f.rule.id().to_string(),
+                };
+                Some(Diagnostic {
+                    range: convert::range(&open.doc, f.range.clone(), self.encoding),
+                    severity: Some(convert::severity(verdict.severity)),
+                    code: Some(NumberOrString::String(f.rule.id().to_string())),
+                    code_description: Url::parse(&format!("{RULE_DOCS_BASE}{}", f.rule.id()))
+                        .ok()
+                        .map(|href| CodeDescription { href }),
+                    source: Some("countersign".into()),
+                    message: verdict.message,
+                    data: serde_json::to_value(data).ok(),
+                    ..Diagnostic::default()
+                })
+            })
+            .collect();
+        Some(PublishDiagnosticsParams {
+            uri: uri.clone(),
+            diagnostics,
+            version: Some(open.doc.version()),
+        })
+    }
+
+    /// "Request senior sign-off" for each finding in `range` that can still be requested.
+    pub fn code_actions(&self, uri: &Url, from: LineCol, to: LineCol) -> Vec<CodeActionOrCommand> {
+        let Some(open) = self.docs.get(uri) else {
+            return Vec::new();
+        };
+        let (a, b) = (
+            open.doc.offset(from, self.encoding),
+            open.doc.offset(to, self.encoding),
+        );
+        let (start, end) = (a.min(b), a.max(b));
+        let policy = self.policy_config(open);
+        let published = self
+            .diagnostics(uri)
+            .map(|p| p.diagnostics)
+            .unwrap_or_default();
+        open.doc
+            .findings
+            .items()
+            .iter()
+            .filter(|f| f.range.start <= end && f.range.end >= start)
+            .filter_map(|f| {
+                let author = open.doc.authorship.author_of(f.range.clone());
+                let verdict = policy::judge(f, &author, &self.signoff_state(open, f), &policy)?;
+                if !verdict.can_request {
+                    return None;
+                }
+                let data = FindingRef {
+                    uri: uri.clone(),
+                    fingerprint: f.fingerprint.clone(),
+                    rule: f.rule.id().to_string(),
+                };
+                let diagnostic = published.iter().find(|d| {
+                    d.data.as_ref().and_then(|v| v.get("fingerprint"))
+                        == Some(&json!(f.fingerprint))
+                });
+                let title = format!("Request senior sign-off ({})", f.rule.id());
+                Some(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: title.clone(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: diagnostic.map(|d| vec![d.clone()]),
+                    command: Some(Command {
+                        title,
+                        command: REQUEST_SIGNOFF.into(),
+                        arguments: Some(vec![json!(data)]),
+                    }),
+                    is_preferred: Some(author.is_ai()),
+                    ..CodeAction::default()
+                }))
+            })
+            .collect()
+    }
+
+    /// Records a sign-off request for the finding `target` names, as it is in the buffer now.
+    /// Returns the request file and whether it was created, and the URIs to republish.
+    pub fn request_signoff(
+        &mut self,
+        target: &FindingRef,
+    ) -> Result<(serde_json::Value, Vec<Url>), String> {
+        let open = self
+            .docs
+            .get(&target.uri)
+            .ok_or_else(|| format!("{} is not open", target.uri))?;
+        let finding = open
+            .doc
+            .findings
+            .items()
+            .iter()
+            .find(|f| f.fingerprint == target.fingerprint)
+            .ok_or("that finding is no longer in the document (the code changed); run the code action again")?;
+        let root = open
+            .root
+            .clone()
+            .ok_or("sign-off needs a file inside a folder; save the document to disk first")?;
+        let author = open.doc.authorship.author_of(finding.range.clone());
+        let line = open.doc.position(finding.range.start, Encoding::Utf8).line + 1;
+        let request = SignoffRequest::new(
+            finding,
+            &open.rel_path,
+            line,
+            &author,
+            signoff::git_identity(&root),
+        );
+        let repo = self.repo(&root);
+        let done = repo.ledger.request(&request).map_err(|e| e.to_string())?;
+        repo.signoffs
+            .set(&request.fingerprint, SignoffState::Pending);
+        let affected = self
+            .docs
+            .iter()
+            .filter(|(_, d)| d.root.as_ref() == Some(&root))
+            .map(|(u, _)| u.clone())
+            .collect();
+        let result = json!({
+            "path": done.path,
+            "created": done.created,
+            "fingerprint": request.fingerprint,
+        });
+        Ok((result, affected))
+    }
+}

@@ -1,0 +1,350 @@
+//! The sign-off ledger: `.countersign/signoffs/<fingerprint>.json` at the repository root, one
+//! file per request so concurrent requests never conflict in git.
+//!
+//! Invariants: files are written atomically (temp file + link, never overwritten), a request for
+//! a fingerprint that already has one is a no-op, and a file that cannot be read is reported by
+//! name and skipped, never rewritten.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Finding;
+use crate::policy::SignoffState;
+use crate::provenance::Author;
+
+pub const LEDGER_DIR: &str = ".countersign/signoffs";
+
+/// Who asked, from git's `user.name` and `user.email`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Who wrote the code under review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorRecord {
+    /// `ai`, `human` or `unknown`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl From<&Author> for AuthorRecord {
+    fn from(author: &Author) -> Self {
+        match author {
+            Author::Ai { agent, source } => AuthorRecord {
+                kind: "ai".into(),
+                agent: Some(agent.clone()),
+                source: Some(source.as_str().into()),
+            },
+            other => AuthorRecord {
+                kind: other.kind().into(),
+                agent: None,
+                source: None,
+            },
+        }
+    }
+}
+
+/// A request for senior sign-off, as stored in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignoffRequest {
+    pub version: u32,
+    pub fingerprint: String,
+    pub rule: String,
+    pub category: String,
+    /// Repo-relative path of the file, `/`-separated.
+    pub path: String,
+    /// 1-based line where the snippet starts (informational; the fingerprint binds the code).
+    pub line: u32,
+    pub snippet: String,
+    pub author: AuthorRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<Person>,
+    /// RFC 3339 UTC timestamp.
+    pub requested_at: String,
+    pub status: String,
+}
+
+impl SignoffRequest {
+    pub fn new(
+        finding: &Finding,
+        rel_path: &str,
+        line: u32,
+        author: &Author,
+        requested_by: Option<Person>,
+    ) -> Self {
+        SignoffRequest {
+            version: 1,
+            fingerprint: finding.fingerprint.clone(),
+            rule: finding.rule.id().to_string(),
+            category: finding.rule.spec.category.as_str().to_string(),
+            path: rel_path.to_string(),
+            line,
+            snippet: finding.snippet.clone(),
+            author: author.into(),
+            requested_by,
+            requested_at: jiff::Timestamp::now().to_string(),
+            status: "pending".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot create the sign-off ledger {dir}: {source}")]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The outcome of a request: where it is, and whether this call created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requested {
+    pub path: PathBuf,
+    pub created: bool,
+}
+
+/// What the ledger says, by fingerprint, plus the files it could not use.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerIndex {
+    states: HashMap<String, SignoffState>,
+    pub problems: Vec<String>,
+}
+
+impl LedgerIndex {
+    pub fn state(&self, fingerprint: &str) -> SignoffState {
+        self.states
+            .get(fingerprint)
+            .cloned()
+            .unwrap_or(SignoffState::None)
+    }
+
+    pub fn set(&mut self, fingerprint: &str, state: SignoffState) {
+        self.states.insert(fingerprint.to_string(), state);
+    }
+}
+
+/// The ledger of one repository.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    root: PathBuf,
+}
+
+impl Ledger {
+    pub fn new(root: &Path) -> Ledger {
+        Ledger {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.root.join(LEDGER_DIR)
+    }
+
+    pub fn path_for(&self, fingerprint: &str) -> PathBuf {
+        self.dir().join(format!("{fingerprint}.json"))
+    }
+
+    /// Reads every request file. Unreadable or inconsistent files are listed in `problems`
+    /// with the reason, and the rest keep working.
+    pub fn load(&self) -> LedgerIndex {
+        let mut index = LedgerIndex::default();
+        let Ok(entries) = std::fs::read_dir(self.dir()) else {
+            return index;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let parsed = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    serde_json::from_slice::<SignoffRequest>(&bytes).map_err(|e| e.to_string())
+                });
+            match parsed {
+                Ok(req)
+                    if path
+                        .file_stem()
+                        .is_some_and(|s| s == req.fingerprint.as_str()) =>
+                {
+                    index.states.insert(req.fingerprint, SignoffState::Pending);
+                }
+                Ok(req) => index.problems.push(format!(
+                    "{}: names fingerprint {} but the file is named for another; ignored",
+                    path.display(),
+                    req.fingerprint
+                )),
+                Err(e) => index.problems.push(format!(
+                    "{}: not a valid sign-off request ({e}); ignored",
+                    path.display()
+                )),
+            }
+        }
+        index
+    }
+
+    /// Records a request. Idempotent: if the fingerprint already has a file, it is kept as is.
+    pub fn request(&self, request: &SignoffRequest) -> Result<Requested, LedgerError> {
+        let dir = self.dir();
+        std::fs::create_dir_all(&dir).map_err(|source| LedgerError::CreateDir {
+            dir: dir.clone(),
+            source,
+        })?;
+        let path = self.path_for(&request.fingerprint);
+        if path.exists() {
+            return Ok(Requested {
+                path,
+                created: false,
+            });
+        }
+        let write_err = |source| LedgerError::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".request-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(write_err)?;
+        let mut body = serde_json::to_vec_pretty(request).expect("a request always serializes");
+        body.push(b'\n');
+        tmp.write_all(&body).map_err(write_err)?;
+        tmp.as_file().sync_all().map_err(write_err)?;
+        // No-clobber: when two writers race for the same fingerprint, the first one wins and
+        // the second sees an existing request, which is the same outcome.
+        match tmp.persist_noclobber(&path) {
+            Ok(_) => Ok(Requested {
+                path,
+                created: true,
+            }),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(Requested {
+                path,
+                created: false,
+            }),
+            Err(e) => Err(LedgerError::Write {
+                path,
+                source: e.error,
+            }),
+        }
+    }
+}
+
+/// The git identity configured for `root`, if git and an identity are there.
+pub fn git_identity(root: &Path) -> Option<Person> {
+    let get = |key: &str| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["config", "--get", key])
+            .output()
+            .ok()?;
+        let value = String::from_utf8(out.stdout).ok()?.trim().to_string();
+        (out.status.success() && !value.is_empty()).then_some(value)
+    };
+    let person = Person {
+        name: get("user.name"),
+        email: get("user.email"),
+    };
+    (person.name.is_some() || person.email.is_some()).then_some(person)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{analyze_text, RuleSet};
+    use countersign_grammars::Lang;
+
+    fn finding() -> Finding {
+        let rules = RuleSet::builtin().unwrap();
+        analyze_text(&rules, Lang::Sql, "DROP TABLE users;", "db/1.sql").remove(0)
+    }
+
+    #[test]
+    fn a_request_is_written_once_and_read_back_as_pending() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ledger = Ledger::new(tmp.path());
+        let f = finding();
+        let req = SignoffRequest::new(&f, "db/1.sql", 1, &Author::Human, None);
+        let first = ledger.request(&req).unwrap();
+        assert!(first.created);
+        assert_eq!(
+            first.path,
+            tmp.path()
+                .join(LEDGER_DIR)
+                .join(format!("{}.json", f.fingerprint))
+        );
+        let again = ledger.request(&req).unwrap();
+        assert!(!again.created);
+        let index = ledger.load();
+        assert_eq!(index.state(&f.fingerprint), SignoffState::Pending);
+        assert!(index.problems.is_empty());
+        let leftovers: Vec<_> = std::fs::read_dir(ledger.dir())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn corrupt_files_are_named_and_skipped_without_being_touched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ledger = Ledger::new(tmp.path());
+        let f = finding();
+        ledger
+            .request(&SignoffRequest::new(
+                &f,
+                "db/1.sql",
+                1,
+                &Author::Human,
+                None,
+            ))
+            .unwrap();
+        let bad = ledger.dir().join("deadbeef.json");
+        std::fs::write(&bad, b"{ not json").unwrap();
+        let index = ledger.load();
+        assert_eq!(index.state(&f.fingerprint), SignoffState::Pending);
+        assert_eq!(index.problems.len(), 1);
+        assert!(index.problems[0].contains("deadbeef.json"));
+        assert_eq!(std::fs::read(&bad).unwrap(), b"{ not json");
+    }
+
+    #[test]
+    fn concurrent_requests_for_one_fingerprint_leave_one_whole_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = finding();
+        let created: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        let req = SignoffRequest::new(&f, "db/1.sql", 1, &Author::Human, None);
+                        usize::from(Ledger::new(tmp.path()).request(&req).unwrap().created)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(created, 1);
+        let text =
+            std::fs::read_to_string(Ledger::new(tmp.path()).path_for(&f.fingerprint)).unwrap();
+        let parsed: SignoffRequest = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed.fingerprint, f.fingerprint);
+    }
+}
