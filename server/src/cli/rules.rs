@@ -36,22 +36,20 @@ pub fn run(command: &RulesCommand) -> Result<u8> {
         }
         RulesCommand::Explain { id } => {
             let rule = rules.get(id).ok_or_else(|| {
-                let near: Vec<&str> = rules
-                    .rules()
-                    .iter()
-                    .map(|r| r.id())
-                    .filter(|r| {
-                        r.contains(id.as_str()) || id.contains(r.split('/').next().unwrap_or(""))
-                    })
-                    .collect();
-                anyhow!(
-                    "no rule `{id}`{}; `countersign rules list` shows them all",
-                    if near.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (did you mean {}?)", near.join(", "))
-                    }
-                )
+                let ids = || rules.rules().iter().map(|r| r.id());
+                let mut near: Vec<&str> = ids().filter(|r| r.contains(id.as_str())).collect();
+                if near.is_empty() {
+                    let family = id.split('/').next().unwrap_or_default();
+                    near = ids()
+                        .filter(|r| r.split('/').next() == Some(family))
+                        .collect();
+                }
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean {}?)", near.join(", "))
+                };
+                anyhow!("no rule `{id}`{hint}; `countersign rules list` shows them all")
             })?;
             let s = &rule.spec;
             println!(

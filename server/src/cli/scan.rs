@@ -64,6 +64,9 @@ pub struct JsonReport {
     pub findings: Vec<JsonFinding>,
 }
 
+/// A file's findings with their start and end, or why it was skipped.
+type FileResult = Result<Vec<(Finding, LineColumn, LineColumn)>, String>;
+
 struct Input {
     path: PathBuf,
     display: String,
@@ -93,10 +96,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     for problem in ledgers.values().flat_map(|l| &l.problems) {
         eprintln!("countersign: warning: {problem}");
     }
-    let results: Vec<(
-        usize,
-        Result<Vec<(Finding, LineColumn, LineColumn)>, String>,
-    )> = inputs
+    let results: Vec<(usize, FileResult)> = inputs
         .par_iter()
         .enumerate()
         .map(|(i, input)| (i, scan_file(&rules, input)))

@@ -52,7 +52,7 @@ impl Document {
             parser,
             tree: None,
             version,
-            dirty: vec![0..text.len()],
+            dirty: std::iter::once(0..text.len()).collect(),
             stale: true,
             authorship: Authorship::default(),
             findings: Findings::default(),

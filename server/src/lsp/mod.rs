@@ -115,9 +115,7 @@ pub fn run() -> anyhow::Result<i32> {
             }
         }
     }
-    drop(client);
-    drop(connection);
-    io_threads.join_writer()?;
+    io_threads.join_writer(&connection.sender)?;
     Ok(code)
 }
 

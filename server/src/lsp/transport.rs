@@ -16,6 +16,8 @@ const MAX_MESSAGE_BYTES: usize = 512 << 20;
 pub enum Outgoing {
     Message(Message),
     Raw(Value),
+    /// Flush and stop: the reader may still hold a sender while it blocks on stdin.
+    Close,
 }
 
 impl From<Message> for Outgoing {
@@ -37,8 +39,9 @@ pub struct IoThreads {
 impl IoThreads {
     /// Waits for the writer to flush everything; the reader may still block on stdin, so it is
     /// left to end with the process.
-    pub fn join_writer(self) -> io::Result<()> {
+    pub fn join_writer(self, sender: &Sender<Outgoing>) -> io::Result<()> {
         drop(self.reader);
+        let _ = sender.send(Outgoing::Close);
         self.writer
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")))
@@ -56,6 +59,7 @@ pub fn stdio() -> (Connection, IoThreads) {
                 match msg {
                     Outgoing::Message(m) => m.write(&mut w)?,
                     Outgoing::Raw(v) => write_raw(&mut w, &v)?,
+                    Outgoing::Close => break,
                 }
             }
             w.flush()
@@ -188,7 +192,7 @@ fn decode(body: &[u8]) -> Result<Message, Value> {
     if has_method && !object["method"].is_string() {
         return Err(invalid("`method` must be a string".into()));
     }
-    if !has_method && !(object.contains_key("result") || object.contains_key("error")) {
+    if !(has_method || object.contains_key("result") || object.contains_key("error")) {
         return Err(invalid(
             "neither a request, a notification nor a response".into(),
         ));
@@ -229,7 +233,7 @@ mod tests {
         drop((tx, etx));
         let errors = erx.iter().map(|o| match o {
             Outgoing::Raw(v) => v,
-            Outgoing::Message(_) => panic!("only raw errors expected"),
+            _ => panic!("only raw errors expected"),
         });
         (rx.iter().collect(), errors.collect())
     }

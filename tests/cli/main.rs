@@ -1,0 +1,206 @@
+//! End-to-end tests of the CLI: the real binary on real files in real git repositories.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn countersign(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The demo workspace in a fresh git repository, plus files a scan must skip.
+fn demo_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/demo"),
+        dir.path(),
+    );
+    assert!(Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap()
+        .success());
+    std::fs::create_dir_all(dir.path().join("build")).unwrap();
+    std::fs::write(
+        dir.path().join("build/generated.sql"),
+        "DROP TABLE ignored;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("db/latin1.sql"),
+        b"-- caf\xe9\nDROP TABLE x;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("db/blob.sql"), b"DROP TABLE \0\0\0 binary").unwrap();
+    dir
+}
+
+fn json_report(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn scan_reports_the_demo_findings_as_json() {
+    let repo = demo_repo();
+    let out = countersign(repo.path(), &["scan", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings exit 1; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_report(&out);
+    insta::assert_json_snapshot!("demo_scan", report);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("db/latin1.sql") && stderr.contains("not valid UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn scan_text_names_file_line_rule_and_code() {
+    let repo = demo_repo();
+    let out = countersign(repo.path(), &["scan", "db", "scripts/cleanup.sh"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!("demo_scan_text", text);
+}
+
+#[test]
+fn scan_respects_gitignore_and_skips_binary_files() {
+    let repo = demo_repo();
+    let report = json_report(&countersign(
+        repo.path(),
+        &["scan", "--format", "json", "."],
+    ));
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(!paths.iter().any(|p| p.starts_with("build/")), "{paths:?}");
+    assert!(!paths.contains(&"db/blob.sql"), "{paths:?}");
+}
+
+#[test]
+fn scan_of_clean_code_exits_zero() {
+    let repo = demo_repo();
+    let out = countersign(
+        repo.path(),
+        &[
+            "scan",
+            "--format",
+            "json",
+            "db/migrate/20261101_create_users.sql",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_report(&out)["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn scan_errors_exit_two_with_a_clear_message() {
+    let repo = demo_repo();
+    let out = countersign(repo.path(), &["scan", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir: no such file or folder"));
+    std::fs::write(
+        repo.path().join("bad.toml"),
+        "[policy]\nhuman_severity = \"loud\"\n",
+    )
+    .unwrap();
+    let out = countersign(repo.path(), &["scan", "--config", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml") && err.contains("loud"), "{err}");
+}
+
+#[test]
+fn scan_shows_pending_signoffs_from_the_ledger() {
+    let repo = demo_repo();
+    let first = json_report(&countersign(
+        repo.path(),
+        &["scan", "--format", "json", "db/migrate"],
+    ));
+    let drop = first["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "sql/drop-table")
+        .unwrap()
+        .clone();
+    let fp = drop["fingerprint"].as_str().unwrap();
+    let ledger = repo.path().join(".countersign/signoffs");
+    std::fs::create_dir_all(&ledger).unwrap();
+    let request = serde_json::json!({"version": 1, "fingerprint": fp, "rule": "sql/drop-table", "category": "destructive",
+        "path": drop["path"], "line": 5, "snippet": drop["snippet"], "author": {"kind": "ai"},
+        "requested_at": "2026-11-25T00:00:00Z", "status": "pending"});
+    std::fs::write(ledger.join(format!("{fp}.json")), request.to_string()).unwrap();
+    std::fs::write(ledger.join("broken.json"), "{").unwrap();
+    let out = countersign(repo.path(), &["scan", "--format", "json", "db/migrate"]);
+    let again = json_report(&out);
+    let drop = again["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "sql/drop-table")
+        .unwrap();
+    assert_eq!(drop["signoff"], "pending");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.json"));
+}
+
+#[test]
+fn rules_list_and_explain_come_from_the_rule_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = String::from_utf8(countersign(dir.path(), &["rules", "list"]).stdout).unwrap();
+    for id in [
+        "sql/drop-table",
+        "sql/truncate",
+        "sql/delete-without-where",
+        "shell/rm-rf",
+        "shell/terraform-destroy",
+    ] {
+        assert!(list.contains(id), "{list}");
+    }
+    let explain = countersign(dir.path(), &["rules", "explain", "sql/drop-table"]);
+    let text = String::from_utf8(explain.stdout).unwrap();
+    assert!(
+        text.contains("(drop_table) @finding") && text.contains("Does not flag:"),
+        "{text}"
+    );
+    let missing = countersign(dir.path(), &["rules", "explain", "sql/drop"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("did you mean sql/drop-table"));
+}
+
+#[test]
+fn help_documents_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = String::from_utf8(countersign(dir.path(), &["--help"]).stdout).unwrap();
+    for cmd in ["lsp", "scan", "rules"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+    assert!(countersign(dir.path(), &["lsp", "--help"]).status.success());
+}

@@ -1,0 +1,339 @@
+//! End-to-end tests of `countersign lsp`: the real binary over stdio, in real git repositories.
+
+mod client;
+
+use client::{git_repo, range, url, Client};
+use serde_json::{json, Value};
+
+fn severity(d: &Value) -> i64 {
+    d["severity"].as_i64().unwrap()
+}
+
+const ERROR: i64 = 1;
+const INFORMATION: i64 = 3;
+const HINT: i64 = 4;
+
+#[test]
+fn initialize_negotiates_utf8_when_the_client_offers_it() {
+    let repo = git_repo();
+    let (client, result) = Client::initialized(repo.path(), Some(&["utf-8", "utf-16"]));
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
+    assert_eq!(
+        result["capabilities"]["textDocumentSync"]["change"], 2,
+        "incremental sync"
+    );
+    assert_eq!(
+        result["capabilities"]["executeCommandProvider"]["commands"],
+        json!(["countersign.requestSignoff"])
+    );
+    assert_eq!(result["serverInfo"]["name"], "countersign");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn initialize_falls_back_to_utf16() {
+    let repo = git_repo();
+    let (client, result) = Client::initialized(repo.path(), None);
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn ai_bulk_insert_of_drop_table_warns() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("db/migrate/001.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), Some(&["utf-16"]));
+    client.open(&uri, "sql", "SELECT 1;\n");
+    assert!(client.diagnostics(&uri, 0).is_empty());
+    client.change(
+        &uri,
+        1,
+        json!([{"range": range(1, 0, 1, 0), "text": "DROP TABLE users;\nSELECT 2;\n"}]),
+    );
+    let diags = client.diagnostics(&uri, 1);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    let d = &diags[0];
+    assert_eq!(severity(d), ERROR);
+    assert_eq!(d["source"], "countersign");
+    assert_eq!(d["code"], "sql/drop-table");
+    assert_eq!(d["range"], range(1, 0, 1, 16));
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("needs senior sign-off") && message.contains("bulk edit, likely AI"),
+        "{message}"
+    );
+    assert_eq!(d["data"]["uri"], uri.as_str());
+    assert_eq!(d["data"]["fingerprint"].as_str().unwrap().len(), 64);
+    assert!(d["codeDescription"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("sql/drop-table"));
+}
+
+#[test]
+fn typed_drop_table_is_only_a_hint() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("schema.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), Some(&["utf-8"]));
+    client.open(&uri, "sql", "");
+    let typed = "DROP TABLE users;";
+    for (i, ch) in typed.chars().enumerate() {
+        let col = i as u32;
+        client.change(
+            &uri,
+            i as i64 + 1,
+            json!([{"range": range(0, col, 0, col), "text": ch.to_string()}]),
+        );
+    }
+    let diags = client.diagnostics(&uri, typed.len() as i64);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(severity(&diags[0]), HINT);
+    assert!(diags[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("typed by a person"));
+    assert!(!client
+        .notifications
+        .iter()
+        .any(|m| m["params"]["diagnostics"]
+            .as_array()
+            .is_some_and(|ds| ds.iter().any(|d| severity(d) == ERROR))));
+}
+
+#[test]
+fn every_analysed_version_is_published_with_its_version() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("a.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    client.open(&uri, "sql", "");
+    for v in 1..=20 {
+        client.change(&uri, v, json!([{"range": range(0, 0, 0, 0), "text": "x"}]));
+    }
+    client.diagnostics(&uri, 20);
+    let versions: Vec<i64> = client
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics")
+        .map(|m| m["params"]["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, (0..20).collect::<Vec<_>>());
+}
+
+#[test]
+fn code_action_requests_signoff_and_writes_the_ledger() {
+    let repo = git_repo();
+    let path = repo.path().join("db/migrate/002.sql");
+    let uri = url(&path);
+    let (mut client, _) = Client::initialized(repo.path(), Some(&["utf-8"]));
+    client.open(&uri, "sql", "");
+    client.change(
+        &uri,
+        1,
+        json!([{"range": range(0, 0, 0, 0), "text": "BEGIN;\nDROP TABLE users;\nCOMMIT;\n"}]),
+    );
+    let diags = client.diagnostics(&uri, 1);
+    let diag = diags
+        .iter()
+        .find(|d| d["code"] == "sql/drop-table")
+        .expect("drop-table diagnostic")
+        .clone();
+    let fingerprint = diag["data"]["fingerprint"].as_str().unwrap().to_string();
+
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": diag["range"], "context": {"diagnostics": [diag]}}),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    let action = &actions[0];
+    assert_eq!(action["kind"], "quickfix");
+    assert!(action["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("Request senior sign-off"));
+    assert_eq!(action["command"]["command"], "countersign.requestSignoff");
+
+    let result = client.request(
+        "workspace/executeCommand",
+        json!({"command": action["command"]["command"], "arguments": action["command"]["arguments"]}),
+    );
+    assert_eq!(result["created"], true);
+    let file = repo
+        .path()
+        .join(".countersign/signoffs")
+        .join(format!("{fingerprint}.json"));
+    assert_eq!(result["path"], file.to_str().unwrap());
+    let request: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(request["fingerprint"], fingerprint.as_str());
+    assert_eq!(request["rule"], "sql/drop-table");
+    assert_eq!(request["path"], "db/migrate/002.sql");
+    assert_eq!(request["line"], 2);
+    assert_eq!(request["snippet"], "DROP TABLE users");
+    assert_eq!(request["author"]["kind"], "ai");
+    assert_eq!(request["requested_by"]["email"], "dev@example.com");
+    assert_eq!(request["status"], "pending");
+
+    // The warning turns into "sign-off pending", and no second request is offered.
+    let diags = client.diagnostics(&uri, 1);
+    assert_eq!(severity(&diags[0]), INFORMATION);
+    assert!(diags[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Sign-off pending"));
+    let again = client.request("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": diag["range"], "context": {"diagnostics": []}}));
+    assert_eq!(again, json!([]));
+
+    // Asking twice is harmless: the same file, not created again.
+    let twice = client.request("workspace/executeCommand", json!({"command": "countersign.requestSignoff", "arguments": action["command"]["arguments"]}));
+    assert_eq!(twice["created"], false);
+    let files = std::fs::read_dir(repo.path().join(".countersign/signoffs"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1);
+}
+
+#[test]
+fn a_stale_signoff_command_fails_with_a_reason() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("x.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    client.open(&uri, "sql", "");
+    client.change(
+        &uri,
+        1,
+        json!([{"range": range(0, 0, 0, 0), "text": "TRUNCATE logs;\nSELECT 1;\n"}]),
+    );
+    let diags = client.diagnostics(&uri, 1);
+    let data = diags[0]["data"].clone();
+    client.change(
+        &uri,
+        2,
+        json!([{"range": range(0, 9, 0, 13), "text": "audit"}]),
+    );
+    client.diagnostics(&uri, 2);
+    let response = client.request_raw(
+        "workspace/executeCommand",
+        json!({"command": "countersign.requestSignoff", "arguments": [data]}),
+    );
+    assert!(
+        response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer in the document"),
+        "{response}"
+    );
+    let bad = client.request_raw(
+        "workspace/executeCommand",
+        json!({"command": "countersign.requestSignoff", "arguments": [42]}),
+    );
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("diagnostic's data"),
+        "{bad}"
+    );
+    assert!(!repo.path().join(".countersign").exists());
+}
+
+#[test]
+fn bad_positions_and_malformed_messages_leave_the_server_answering() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("a.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), Some(&["utf-16"]));
+    client.open(&uri, "sql", "SELECT 1;\n");
+    // Far past the end, a reversed range, a position inside a surrogate pair.
+    client.change(
+        &uri,
+        1,
+        json!([{"range": range(9999, 9999, 99999, 0), "text": "DROP TABLE a;\nSELECT 3;\n"}]),
+    );
+    client.change(&uri, 2, json!([{"range": range(0, 5, 0, 2), "text": "😀"}]));
+    client.change(&uri, 3, json!([{"range": range(0, 3, 0, 3), "text": "x"}]));
+    let diags = client.diagnostics(&uri, 3);
+    assert_eq!(diags.len(), 1);
+    // Garbage on the wire, wrong shapes, unknown methods, unknown documents, stale versions.
+    client.send_raw(b"Content-Length: 9\r\n\r\n{garbage}");
+    client.send(&json!({"jsonrpc": "2.0", "id": "x", "method": 17}));
+    client.notify("textDocument/didChange", json!({"textDocument": {"uri": "file:///nowhere.sql", "version": 1}, "contentChanges": [{"text": "x"}]}));
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 1}, "contentChanges": [{"text": "stale"}]}),
+    );
+    client.notify("textDocument/didChange", json!({"bogus": true}));
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": "file:///never-opened.sql"}}),
+    );
+    let unknown = client.request_raw("countersign/frobnicate", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601);
+    let invalid = client.request_raw("textDocument/codeAction", json!({"nope": 1}));
+    assert_eq!(invalid["error"]["code"], -32602);
+    let parse_error = client.wait_for(|m| m["error"]["code"] == -32700);
+    assert_eq!(parse_error["id"], Value::Null);
+    let actions = client.request("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": range(0, 0, 100, 0), "context": {"diagnostics": []}}));
+    assert_eq!(
+        actions.as_array().unwrap().len(),
+        1,
+        "the stale change was not applied"
+    );
+    assert_eq!(client.shutdown(), 0);
+}
+
+#[test]
+fn utf16_positions_around_emoji_point_at_the_right_code() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("u.sql"));
+    for (encodings, col) in [(&["utf-16"][..], 14), (&["utf-8"][..], 18)] {
+        let (mut client, _) = Client::initialized(repo.path(), Some(encodings));
+        client.open(&uri, "sql", "");
+        client.change(&uri, 1, json!([{"range": range(0, 0, 0, 0), "text": "-- 表 😀\nSELECT '😀表'; DROP TABLE t;\n"}]));
+        let diags = client.diagnostics(&uri, 1);
+        assert_eq!(
+            diags[0]["range"],
+            range(1, col, 1, col + 12),
+            "{encodings:?}"
+        );
+    }
+}
+
+#[test]
+fn requests_before_initialize_are_refused_and_exit_without_shutdown_is_code_1() {
+    let repo = git_repo();
+    let mut client = Client::start(repo.path());
+    let early = client.request_raw("textDocument/codeAction", json!({}));
+    assert_eq!(early["error"]["code"], -32002);
+    client.notify("exit", Value::Null);
+    assert_eq!(client.wait_exit(), 1);
+}
+
+#[test]
+fn a_client_that_vanishes_ends_the_server() {
+    let repo = git_repo();
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    client.close_input();
+    assert_eq!(client.wait_exit(), 1);
+}
+
+#[test]
+fn closing_a_document_clears_its_diagnostics() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("run.sh"));
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    client.open(&uri, "shellscript", "set -e\nrm -rf \"$BUILD_DIR/\"\n");
+    let diags = client.diagnostics(&uri, 0);
+    assert_eq!(diags[0]["code"], "shell/rm-rf");
+    assert_eq!(
+        severity(&diags[0]),
+        HINT,
+        "text present at open has unknown authorship"
+    );
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let cleared = client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["diagnostics"] == json!([])
+    });
+    assert_eq!(cleared["params"]["uri"], uri.as_str());
+}
