@@ -219,11 +219,21 @@ fn keystroke(
     let heuristic = BulkEditHeuristic::default();
     let classify = |t: &str| heuristic.classify(t);
     let mut group = c.benchmark_group(format!("keystroke/{lang}"));
-    group
-        .sample_size(50)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    group.warm_up_time(Duration::from_secs(1));
     for (label, text) in inputs {
+        // Keystrokes on 100k lines take tens of milliseconds: fewer, flat samples keep the run
+        // short without criterion asking for more time.
+        if text.lines().count() >= 50_000 {
+            group
+                .sampling_mode(SamplingMode::Flat)
+                .sample_size(20)
+                .measurement_time(Duration::from_secs(8));
+        } else {
+            group
+                .sampling_mode(SamplingMode::Auto)
+                .sample_size(50)
+                .measurement_time(Duration::from_secs(6));
+        }
         let at = typing_spot(text, needle);
         let after = LineCol::new(at.line, at.col + 1);
         // Opened on first use, so running one benchmark by name doesn't open every document.
@@ -302,7 +312,7 @@ fn bench_paste(c: &mut Criterion) {
     group
         .sample_size(50)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+        .measurement_time(Duration::from_secs(6));
     group.bench_function("10k", |b| {
         let (doc, _) = state.get_or_insert_with(|| {
             let doc = open(&text, Lang::Sql, &rules, SQL_PATH, true);

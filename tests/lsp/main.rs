@@ -56,7 +56,7 @@ fn ai_bulk_insert_of_drop_table_warns() {
     assert_eq!(severity(d), ERROR);
     assert_eq!(d["source"], "countersign");
     assert_eq!(d["code"], "sql/drop-table");
-    assert_eq!(d["range"], range(1, 0, 1, 16));
+    assert_eq!(d["range"], range(1, 0, 1, 17));
     let message = d["message"].as_str().unwrap();
     assert!(
         message.contains("needs senior sign-off") && message.contains("bulk edit, likely AI"),
@@ -168,7 +168,7 @@ fn code_action_requests_signoff_and_writes_the_ledger() {
     assert_eq!(request["rule"], "sql/drop-table");
     assert_eq!(request["path"], "db/migrate/002.sql");
     assert_eq!(request["line"], 2);
-    assert_eq!(request["snippet"], "DROP TABLE users");
+    assert_eq!(request["snippet"], "DROP TABLE users;");
     assert_eq!(request["author"]["kind"], "ai");
     assert_eq!(request["requested_by"]["email"], "dev@example.com");
     assert_eq!(request["status"], "pending");
@@ -291,7 +291,7 @@ fn utf16_positions_around_emoji_point_at_the_right_code() {
         let diags = client.diagnostics(&uri, 1);
         assert_eq!(
             diags[0]["range"],
-            range(1, col, 1, col + 12),
+            range(1, col, 1, col + 13),
             "{encodings:?}"
         );
     }
@@ -336,4 +336,58 @@ fn closing_a_document_clears_its_diagnostics() {
         m["method"] == "textDocument/publishDiagnostics" && m["params"]["diagnostics"] == json!([])
     });
     assert_eq!(cleared["params"]["uri"], uri.as_str());
+}
+
+#[test]
+fn an_ai_edit_notification_attributes_existing_code_to_the_named_agent() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("deploy.sh"));
+    let (mut client, _) = Client::initialized(repo.path(), Some(&["utf-8"]));
+    client.open(&uri, "shellscript", "echo start\nterraform destroy\n");
+    assert_eq!(severity(&client.diagnostics(&uri, 0)[0]), HINT);
+    // A version the document is not at is ignored...
+    client.notify("countersign/aiEdit", json!({"textDocument": {"uri": uri, "version": 7}, "ranges": [range(1, 0, 2, 0)], "agent": "claude-code"}));
+    // ...the current one is applied.
+    client.notify("countersign/aiEdit", json!({"textDocument": {"uri": uri, "version": 0}, "ranges": [range(1, 0, 2, 0)], "agent": "claude-code"}));
+    let diags = client.diagnostics(&uri, 0);
+    assert_eq!(severity(&diags[0]), ERROR);
+    assert!(
+        diags[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("written by claude-code (client)"),
+        "{diags:#?}"
+    );
+}
+
+#[test]
+fn identical_code_twice_requests_signoff_for_the_occurrence_acted_on() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("twice.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), Some(&["utf-8"]));
+    client.open(&uri, "sql", "DROP TABLE users;\n");
+    client.change(
+        &uri,
+        1,
+        json!([{"range": range(1, 0, 1, 0), "text": "SELECT 1;\nDROP TABLE users;\n"}]),
+    );
+    let diags = client.diagnostics(&uri, 1);
+    assert_eq!(diags.len(), 2);
+    let ai = diags
+        .iter()
+        .find(|d| severity(d) == ERROR)
+        .expect("the inserted copy is AI");
+    assert_eq!(ai["range"], range(2, 0, 2, 17));
+    let actions = client.request("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": ai["range"], "context": {"diagnostics": [ai]}}));
+    let action = &actions[0];
+    assert_eq!(action["diagnostics"][0]["range"], ai["range"]);
+    client.request("workspace/executeCommand", json!({"command": "countersign.requestSignoff", "arguments": action["command"]["arguments"]}));
+    let file = repo.path().join(".countersign/signoffs").join(format!(
+        "{}.json",
+        ai["data"]["fingerprint"].as_str().unwrap()
+    ));
+    let request: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    assert_eq!(request["line"], 3);
+    assert_eq!(request["author"]["kind"], "ai");
+    assert_eq!(request["snippet"], "DROP TABLE users;");
 }

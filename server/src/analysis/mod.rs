@@ -217,7 +217,8 @@ impl RuleSet {
                 .map(|c| c.node.end_byte())
                 .max()
                 .unwrap_or(0);
-            let range = finding_node.map_or(start..end, |n| n.byte_range());
+            let range = finding_node.map_or(start..end, |n| n.start_byte()..terminated_end(n));
+            let end = end.max(range.end);
             if out
                 .iter()
                 .any(|f| f.range == range && Arc::ptr_eq(&f.rule, rule))
@@ -241,6 +242,27 @@ impl RuleSet {
             ))
         });
         out
+    }
+}
+
+/// The end of `node`, extended over a `;` that directly ends its statement, so the reported
+/// code reads as written (`DROP TABLE users;`).
+fn terminated_end(node: Node<'_>) -> usize {
+    let mut n = node;
+    loop {
+        if let Some(next) = n.next_sibling() {
+            let ends_here =
+                next.kind() == ";" && !next.is_named() && next.start_byte() == node.end_byte();
+            return if ends_here {
+                next.end_byte()
+            } else {
+                node.end_byte()
+            };
+        }
+        match n.parent() {
+            Some(parent) if parent.end_byte() == n.end_byte() => n = parent,
+            _ => return node.end_byte(),
+        }
     }
 }
 
@@ -425,9 +447,10 @@ impl Findings {
             let (start, end) = (range.start.min(len), range.end.min(len));
             self.items
                 .retain(|f| f.match_range.end < start || f.match_range.start > end);
-            // One byte wider on each side: tree-sitter returns matches that intersect the range,
-            // and an empty edit at a match's edge must still find it.
-            let window = start.saturating_sub(1)..(end + 1).min(len.max(1));
+            // Tree-sitter returns matches whose nodes intersect the window. Widen it so an empty
+            // edit at a match's edge still finds it: one byte after, two before (a reported range
+            // may end one byte past its nodes, on a terminating `;`).
+            let window = start.saturating_sub(2)..(end + 1).min(len.max(1));
             for found in rules.find(lang, tree, src, rel_path, Some(window)) {
                 let dup = self
                     .items

@@ -73,11 +73,11 @@ fn findings_report_the_finding_capture_and_snippet() {
     let text = "SELECT 1;\nDROP TABLE users;\n";
     let found = analyze_text(&rules, Lang::Sql, text, "db/001.sql");
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].snippet, "DROP TABLE users");
-    assert_eq!(&text[found[0].range.clone()], "DROP TABLE users");
+    assert_eq!(found[0].snippet, "DROP TABLE users;");
+    assert_eq!(&text[found[0].range.clone()], "DROP TABLE users;");
     assert_eq!(
         found[0].fingerprint,
-        fingerprint("sql/drop-table", "db/001.sql", "DROP TABLE users")
+        fingerprint("sql/drop-table", "db/001.sql", "DROP TABLE users;")
     );
 }
 

@@ -82,9 +82,11 @@ impl Document {
         self.version = version;
     }
 
-    /// Applies one content change. `range` is `None` for a whole-text replacement, which is
-    /// reduced to the smallest edit so the parse stays incremental and authorship stays precise.
-    /// `classify` decides who wrote the inserted text.
+    /// Applies one content change. `range` is `None` for a whole-text replacement.
+    ///
+    /// The part of the new text that equals what it replaces is kept, not re-inserted: clients
+    /// often resend neighbouring text (Neovim's `o` replaces `\n` with `\n\n`), and only what
+    /// really changed may be attributed to an author or re-parsed. `classify` decides who wrote it.
     pub fn apply_change(
         &mut self,
         range: Option<(LineCol, LineCol)>,
@@ -92,19 +94,19 @@ impl Document {
         enc: Encoding,
         classify: &dyn Fn(&str) -> Author,
     ) -> Applied {
-        let (start, old_end, inserted, clamped) = match range {
+        let (start, old_end, clamped) = match range {
             Some((from, to)) => {
                 let (a, ca) = position::to_byte(&self.rope, from, enc);
                 let (b, cb) = position::to_byte(&self.rope, to, enc);
                 // A reversed range is a client bug; applying it as the range it spans is the
                 // reading that loses the least.
-                (a.min(b), a.max(b), text, ca || cb || a > b)
+                (a.min(b), a.max(b), ca || cb || a > b)
             }
-            None => {
-                let (start, old_end, new_end) = minimal_replacement(&self.rope, text);
-                (start, old_end, &text[start..new_end], false)
-            }
+            None => (0, self.rope.len_bytes(), false),
         };
+        let (prefix, suffix) = common_affixes(&self.rope, start, old_end, text);
+        let inserted = &text[prefix..text.len() - suffix];
+        let (start, old_end) = (start + prefix, old_end - suffix);
         let author = classify(inserted);
         self.apply_bytes(start, old_end, inserted, author);
         Applied {
@@ -222,24 +224,25 @@ fn shift_range(r: Range<usize>, start: usize, old_end: usize, new_end: usize) ->
     }
 }
 
-/// The smallest edit turning `old` into `new`: the common prefix and suffix are kept.
-/// Returns `(start, old_end, new_end)` on char boundaries of both texts.
-fn minimal_replacement(old: &Rope, new: &str) -> (usize, usize, usize) {
+/// The lengths of the longest common prefix and suffix of `rope[start..end]` and `new`, on
+/// char boundaries and not overlapping: what a change leaves as it was.
+fn common_affixes(rope: &Rope, start: usize, end: usize, new: &str) -> (usize, usize) {
     let new_bytes = new.as_bytes();
+    let old_len = end - start;
     let mut prefix = 0;
-    for (a, &b) in old.bytes().zip(new_bytes) {
+    for (a, &b) in rope.bytes_at(start).take(old_len).zip(new_bytes) {
         if a != b {
             break;
         }
         prefix += 1;
     }
+    // Equal bytes up to a char boundary of `new` are whole chars of the old text too.
     while prefix > 0 && !new.is_char_boundary(prefix) {
         prefix -= 1;
     }
-    let old_len = old.len_bytes();
     let max_suffix = (old_len - prefix).min(new_bytes.len() - prefix);
     let mut suffix = 0;
-    let mut old_rev = old.bytes_at(old_len).reversed();
+    let mut old_rev = rope.bytes_at(end).reversed();
     for &b in new_bytes.iter().rev().take(max_suffix) {
         if old_rev.next() != Some(b) {
             break;
@@ -249,7 +252,7 @@ fn minimal_replacement(old: &Rope, new: &str) -> (usize, usize, usize) {
     while suffix > 0 && !new.is_char_boundary(new_bytes.len() - suffix) {
         suffix -= 1;
     }
-    (prefix, old_len - suffix, new_bytes.len() - suffix)
+    (prefix, suffix)
 }
 
 #[cfg(test)]

@@ -346,7 +346,7 @@ fn a_bulk_insert_is_attributed_to_ai_and_typing_to_a_person() {
         .findings
         .items()
         .iter()
-        .find(|f| f.snippet == "DROP TABLE t")
+        .find(|f| f.snippet == "DROP TABLE t;")
         .expect("typed DROP is found");
     assert_eq!(doc.authorship.author_of(typed.range.clone()), Author::Human);
 }
@@ -360,4 +360,49 @@ fn files_without_a_grammar_are_plain_text() {
     assert!(doc.tree().is_none());
     assert!(doc.findings.items().is_empty());
     assert_eq!(doc.text().to_string(), "x");
+}
+
+/// Neovim sends these for plain typing; none of them may look like a bulk (AI) insert.
+#[test]
+fn keystrokes_that_resend_neighbouring_text_stay_human() {
+    let heuristic = BulkEditHeuristic::default();
+    let classify = |t: &str| heuristic.classify(t);
+    let mut doc = Document::new("DROP TABLE users;\n", Some(Lang::Sql), 0);
+    // `o` below line 0: replaces the line break with two.
+    let applied = doc.apply_change(
+        Some((LineCol::new(0, 17), LineCol::new(1, 0))),
+        "\n\n",
+        Encoding::Utf8,
+        &classify,
+    );
+    assert_eq!(
+        (applied.start, applied.old_end, applied.new_end),
+        (18, 18, 19)
+    );
+    // Enter inside the line: Neovim resends the rest of the line.
+    doc.apply_change(
+        Some((LineCol::new(0, 10), LineCol::new(0, 17))),
+        "\nusers;",
+        Encoding::Utf8,
+        &classify,
+    );
+    // `yyp`: the copied line arrives with the line break before it.
+    doc.apply_change(
+        Some((LineCol::new(1, 6), LineCol::new(2, 0))),
+        "\nDROP TABLE t;\n",
+        Encoding::Utf8,
+        &classify,
+    );
+    assert!(
+        doc.authorship
+            .spans()
+            .iter()
+            .all(|s| s.author == Author::Human),
+        "{:?}",
+        doc.authorship.spans()
+    );
+    assert_eq!(
+        doc.text().to_string(),
+        "DROP TABLE\nusers;\nDROP TABLE t;\n\n"
+    );
 }

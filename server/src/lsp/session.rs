@@ -32,6 +32,10 @@ pub struct FindingRef {
     pub uri: Url,
     pub fingerprint: String,
     pub rule: String,
+    /// Where the finding starts: identical code twice in a file shares a fingerprint, and the
+    /// request should describe the occurrence the user acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<lsp_types::Position>,
 }
 
 /// Per repository: its configuration and what its ledger says.
@@ -156,6 +160,23 @@ impl Session {
             .unwrap_or_default()
     }
 
+    /// A finding's range in the client's encoding, and the reference that names it.
+    fn locate(
+        &self,
+        uri: &Url,
+        open: &OpenDocument,
+        f: &Finding,
+    ) -> (lsp_types::Range, FindingRef) {
+        let range = convert::range(&open.doc, f.range.clone(), self.encoding);
+        let data = FindingRef {
+            uri: uri.clone(),
+            fingerprint: f.fingerprint.clone(),
+            rule: f.rule.id().to_string(),
+            start: Some(range.start),
+        };
+        (range, data)
+    }
+
     /// The diagnostics of a document, for its current version.
     pub fn diagnostics(&self, uri: &Url) -> Option<PublishDiagnosticsParams> {
         let open = self.docs.get(uri)?;
@@ -168,13 +189,9 @@ impl Session {
             .filter_map(|f| {
                 let author = open.doc.authorship.author_of(f.range.clone());
                 let verdict = policy::judge(f, &author, &self.signoff_state(open, f), &policy)?;
-                let data = FindingRef {
-                    uri: uri.clone(),
-                    fingerprint: f.fingerprint.clone(),
-                    rule: f.rule.id().to_string(),
-                };
+                let (range, data) = self.locate(uri, open, f);
                 Some(Diagnostic {
-                    range: convert::range(&open.doc, f.range.clone(), self.encoding),
+                    range,
                     severity: Some(convert::severity(verdict.severity)),
                     code: Some(NumberOrString::String(f.rule.id().to_string())),
                     code_description: Url::parse(&format!("{RULE_DOCS_BASE}{}", f.rule.id()))
@@ -220,14 +237,11 @@ impl Session {
                 if !verdict.can_request {
                     return None;
                 }
-                let data = FindingRef {
-                    uri: uri.clone(),
-                    fingerprint: f.fingerprint.clone(),
-                    rule: f.rule.id().to_string(),
-                };
+                let (range, data) = self.locate(uri, open, f);
                 let diagnostic = published.iter().find(|d| {
-                    d.data.as_ref().and_then(|v| v.get("fingerprint"))
-                        == Some(&json!(f.fingerprint))
+                    d.range == range
+                        && d.data.as_ref().and_then(|v| v.get("fingerprint"))
+                            == Some(&json!(f.fingerprint))
                 });
                 let title = format!("Request senior sign-off ({})", f.rule.id());
                 Some(CodeActionOrCommand::CodeAction(CodeAction {
@@ -256,13 +270,18 @@ impl Session {
             .docs
             .get(&target.uri)
             .ok_or_else(|| format!("{} is not open", target.uri))?;
-        let finding = open
+        let encoding = self.encoding;
+        let mut candidates = open
             .doc
             .findings
             .items()
             .iter()
-            .find(|f| f.fingerprint == target.fingerprint)
-            .ok_or("that finding is no longer in the document (the code changed); run the code action again")?;
+            .filter(|f| f.fingerprint == target.fingerprint);
+        let finding = match target.start {
+            Some(at) => candidates.find(|f| open.doc.offset(convert::line_col(at), encoding) == f.range.start),
+            None => candidates.next(),
+        }
+        .ok_or("that finding is no longer in the document (the code changed); run the code action again")?;
         let root = open
             .root
             .clone()
