@@ -6,7 +6,12 @@
 
 pub mod rule;
 
-use std::{borrow::Cow, collections::HashMap, ops::Range, sync::Arc};
+use std::{
+    borrow::Cow,
+    collections::HashMap,
+    ops::Range,
+    sync::{Arc, OnceLock},
+};
 
 use countersign_grammars::{Lang, BUILTIN_RULES};
 use sha2::{Digest, Sha256};
@@ -83,14 +88,15 @@ struct Compiled {
     finding_capture: Option<u32>,
 }
 
-/// The loaded rules, compiled per language.
+/// The loaded rules. A language's query is compiled the first time it is needed (compiling the
+/// SQL grammar's query alone takes ~20 ms, too long to do for every language at startup).
 pub struct RuleSet {
     rules: Vec<Arc<Rule>>,
-    compiled: HashMap<Lang, Compiled>,
+    compiled: HashMap<Lang, OnceLock<Result<Compiled, Vec<RuleError>>>>,
 }
 
 impl RuleSet {
-    /// The rules shipped with Countersign.
+    /// The rules shipped with Countersign (their queries compile lazily; tests check them all).
     pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
         let mut rules = Vec::new();
         let mut errors = Vec::new();
@@ -103,11 +109,18 @@ impl RuleSet {
         if !errors.is_empty() {
             return Err(errors);
         }
-        RuleSet::new(rules)
+        RuleSet::lazy(rules)
     }
 
-    /// Compiles rules; every broken rule is reported, naming its file and query position.
+    /// Loads rules and compiles every query now, so each broken rule is reported up front,
+    /// naming its file and query position.
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet, Vec<RuleError>> {
+        let set = RuleSet::lazy(rules)?;
+        set.compile_all().map(|()| set)
+    }
+
+    /// Loads rules, checking ids; queries are compiled on first use.
+    fn lazy(rules: Vec<Rule>) -> Result<RuleSet, Vec<RuleError>> {
         let rules: Vec<Arc<Rule>> = rules.into_iter().map(Arc::new).collect();
         let mut errors = Vec::new();
         let mut seen = HashMap::new();
@@ -120,25 +133,47 @@ impl RuleSet {
                 });
             }
         }
-        let mut compiled = HashMap::new();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let compiled = rules.iter().map(|r| (r.lang, OnceLock::new())).collect();
+        Ok(RuleSet { rules, compiled })
+    }
+
+    /// Compiles every language's query now; returns every error.
+    pub fn compile_all(&self) -> Result<(), Vec<RuleError>> {
+        let mut errors = Vec::new();
         for lang in Lang::ALL {
-            let members: Vec<usize> = (0..rules.len())
-                .filter(|&i| rules[i].lang == lang)
-                .collect();
-            if members.is_empty() {
-                continue;
-            }
-            match compile(lang, &rules, &members) {
-                Ok(c) => {
-                    compiled.insert(lang, c);
-                }
-                Err(mut e) => errors.append(&mut e),
+            if let Some(Err(e)) = self.compiled_result(lang) {
+                errors.extend(e.iter().cloned());
             }
         }
         if errors.is_empty() {
-            Ok(RuleSet { rules, compiled })
+            Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    fn compiled_result(&self, lang: Lang) -> Option<&Result<Compiled, Vec<RuleError>>> {
+        let cell = self.compiled.get(&lang)?;
+        Some(cell.get_or_init(|| {
+            let members: Vec<usize> = (0..self.rules.len())
+                .filter(|&i| self.rules[i].lang == lang)
+                .collect();
+            compile(lang, &self.rules, &members)
+        }))
+    }
+
+    fn compiled(&self, lang: Lang) -> Option<&Compiled> {
+        match self.compiled_result(lang)? {
+            Ok(c) => Some(c),
+            Err(errors) => {
+                for e in errors {
+                    tracing::error!("rule not loaded: {e}");
+                }
+                None
+            }
         }
     }
 
@@ -181,7 +216,7 @@ impl RuleSet {
         rel_path: &str,
         range: Option<Range<usize>>,
     ) -> Vec<Finding> {
-        let Some(compiled) = self.compiled.get(&lang) else {
+        let Some(compiled) = self.compiled(lang) else {
             return Vec::new();
         };
         let mut cursor = QueryCursor::new();

@@ -97,7 +97,7 @@ impl Rule {
 }
 
 /// A rule file that could not be loaded; says which file and why.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RuleError {
     #[error("{origin}: {message}")]
     Parse { origin: String, message: String },

@@ -150,3 +150,18 @@ fn prefilter_is_case_insensitive() {
     assert!(!rules.may_match(Lang::Sql, b"SELECT 1"));
     assert!(!rules.may_match(Lang::Python, b"anything"));
 }
+
+#[test]
+fn every_builtin_query_compiles() {
+    let rules = builtin();
+    if let Err(errors) = rules.compile_all() {
+        panic!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}

@@ -80,6 +80,18 @@ pub fn run() -> anyhow::Result<i32> {
                 .join("; ")
         )
     })?);
+    // Compile the rule queries while the client is still initializing; the first document of
+    // a language waits only for what is left of its own compile.
+    let warm = rules.clone();
+    std::thread::Builder::new()
+        .name("rules-compile".into())
+        .spawn(move || {
+            if let Err(errors) = warm.compile_all() {
+                for e in errors {
+                    tracing::error!("rule not loaded: {e}");
+                }
+            }
+        })?;
     let (connection, io_threads) = transport::stdio();
     let client = Client {
         sender: connection.sender.clone(),
