@@ -391,3 +391,57 @@ fn identical_code_twice_requests_signoff_for_the_occurrence_acted_on() {
     assert_eq!(request["author"]["kind"], "ai");
     assert_eq!(request["snippet"], "DROP TABLE users;");
 }
+
+#[test]
+fn the_bulk_insert_threshold_comes_from_countersign_toml() {
+    let repo = git_repo();
+    std::fs::write(
+        repo.path().join("countersign.toml"),
+        "[provenance]\nbulk_insert_min_lines = 4\n",
+    )
+    .unwrap();
+    let uri = url(&repo.path().join("m.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    client.open(&uri, "sql", "");
+    client.change(
+        &uri,
+        1,
+        json!([{"range": range(0, 0, 0, 0), "text": "DROP TABLE a;\nSELECT 1;\n"}]),
+    );
+    assert_eq!(
+        severity(&client.diagnostics(&uri, 1)[0]),
+        HINT,
+        "two lines are below the threshold"
+    );
+    client.change(&uri, 2, json!([{"range": range(2, 0, 2, 0), "text": "TRUNCATE b;\nSELECT 1;\nSELECT 2;\nSELECT 3;\n"}]));
+    let diags = client.diagnostics(&uri, 2);
+    let truncate = diags.iter().find(|d| d["code"] == "sql/truncate").unwrap();
+    assert_eq!(severity(truncate), ERROR);
+}
+
+#[test]
+fn a_broken_countersign_toml_is_reported_and_defaults_apply() {
+    let repo = git_repo();
+    std::fs::write(
+        repo.path().join("countersign.toml"),
+        "[provenance]\nbulk_insert_min_line = 4\n",
+    )
+    .unwrap();
+    let uri = url(&repo.path().join("m.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    client.open(&uri, "sql", "");
+    let warning = client.wait_for(|m| m["method"] == "window/showMessage");
+    let text = warning["params"]["message"].as_str().unwrap();
+    assert!(
+        text.contains("countersign.toml")
+            && text.contains("bulk_insert_min_line")
+            && text.contains("default"),
+        "{text}"
+    );
+    client.change(
+        &uri,
+        1,
+        json!([{"range": range(0, 0, 0, 0), "text": "DROP TABLE a;\nSELECT 1;\n"}]),
+    );
+    assert_eq!(severity(&client.diagnostics(&uri, 1)[0]), ERROR);
+}
