@@ -102,9 +102,22 @@ pub fn run() -> anyhow::Result<i32> {
         rules,
     };
     let mut code = 1;
-    for message in &connection.receiver {
-        let flow = catch_unwind(AssertUnwindSafe(|| state.handle(&client, message.clone())));
-        match flow {
+    let mut next: Option<Message> = None;
+    loop {
+        let message = match next.take() {
+            Some(m) => m,
+            None => match connection.receiver.recv() {
+                Ok(m) => m,
+                Err(_) => break,
+            },
+        };
+        let (message, after) = coalesce_changes(message, &connection.receiver);
+        next = after;
+        let request_id = match &message {
+            Message::Request(req) => Some(req.id.clone()),
+            _ => None,
+        };
+        match catch_unwind(AssertUnwindSafe(|| state.handle(&client, message))) {
             Ok(Flow::Continue) => {}
             Ok(Flow::Exit) => {
                 code = if state.shutdown { 0 } else { 1 };
@@ -117,9 +130,9 @@ pub fn run() -> anyhow::Result<i32> {
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 tracing::error!("internal error while handling a message: {what}");
-                if let Message::Request(req) = message {
+                if let Some(id) = request_id {
                     client.send(Message::Response(Response::new_err(
-                        req.id,
+                        id,
                         ErrorCode::InternalError as i32,
                         format!("internal error: {what}"),
                     )));
@@ -130,6 +143,51 @@ pub fn run() -> anyhow::Result<i32> {
     io_threads.join_writer(&connection.sender)?;
     Ok(code)
 }
+
+/// The most `didChange` notifications merged into one analysis.
+const MAX_COALESCED: usize = 256;
+
+/// When a client sends changes faster than they are analysed (fast typing, an agent applying
+/// many edits), the queued `didChange`s of one document are merged into one: their content
+/// changes apply in the same order either way, and the document is analysed and published once,
+/// at the last version. Returns the merged message and the first message that did not merge.
+fn coalesce_changes(
+    first: Message,
+    queue: &crossbeam_channel::Receiver<Message>,
+) -> (Message, Option<Message>) {
+    let Message::Notification(mut merged) = first else {
+        return (first, None);
+    };
+    if merged.method != DID_CHANGE || !merged.params["contentChanges"].is_array() {
+        return (Message::Notification(merged), None);
+    }
+    let same_document = |n: &Notification, merged: &Notification| {
+        let version = |n: &Notification| n.params["textDocument"]["version"].as_i64();
+        n.method == DID_CHANGE
+            && n.params["textDocument"]["uri"] == merged.params["textDocument"]["uri"]
+            && n.params["contentChanges"].is_array()
+            && matches!((version(n), version(merged)), (Some(new), Some(old)) if new > old)
+    };
+    for _ in 1..MAX_COALESCED {
+        match queue.try_recv() {
+            Ok(Message::Notification(mut n)) if same_document(&n, &merged) => {
+                let changes = std::mem::take(&mut n.params["contentChanges"]);
+                if let (Some(all), serde_json::Value::Array(more)) =
+                    (merged.params["contentChanges"].as_array_mut(), changes)
+                {
+                    all.extend(more);
+                }
+                merged.params["textDocument"]["version"] =
+                    n.params["textDocument"]["version"].take();
+            }
+            Ok(other) => return (Message::Notification(merged), Some(other)),
+            Err(_) => break,
+        }
+    }
+    (Message::Notification(merged), None)
+}
+
+const DID_CHANGE: &str = "textDocument/didChange";
 
 struct State {
     session: Option<Session>,
@@ -201,4 +259,53 @@ impl State {
 
 fn error(id: RequestId, code: ErrorCode, message: &str) -> Response {
     Response::new_err(id, code as i32, message.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn change(uri: &str, version: i64, text: &str) -> Message {
+        Message::Notification(Notification::new(
+            DID_CHANGE.into(),
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        ))
+    }
+
+    #[test]
+    fn queued_changes_to_one_document_merge_in_order() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        for (v, t) in [(3, "b"), (4, "c"), (4, "stale"), (5, "d")] {
+            tx.send(change("file:///a.sql", v, t)).unwrap();
+        }
+        let (merged, next) = coalesce_changes(change("file:///a.sql", 2, "a"), &rx);
+        let Message::Notification(merged) = merged else {
+            panic!("a notification")
+        };
+        assert_eq!(merged.params["textDocument"]["version"], 4);
+        let texts: Vec<&str> = merged.params["contentChanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(texts, ["a", "b", "c"]);
+        let Some(Message::Notification(next)) = next else {
+            panic!("the stale change is handled on its own")
+        };
+        assert_eq!(next.params["contentChanges"][0]["text"], "stale");
+    }
+
+    #[test]
+    fn changes_to_another_document_are_not_merged() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        tx.send(change("file:///b.sql", 9, "x")).unwrap();
+        let (merged, next) = coalesce_changes(change("file:///a.sql", 1, "a"), &rx);
+        let Message::Notification(merged) = merged else {
+            panic!("a notification")
+        };
+        assert_eq!(merged.params["contentChanges"].as_array().unwrap().len(), 1);
+        assert!(next.is_some());
+    }
 }
