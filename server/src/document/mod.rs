@@ -5,6 +5,7 @@
 //! [`Document::refresh`] the tree is the parse of the rope and the findings are those of the tree.
 
 pub mod position;
+mod syntax_diff;
 
 use std::ops::Range;
 
@@ -167,8 +168,13 @@ impl Document {
             &chunk.as_bytes()[byte - chunk_start..]
         };
         let new_tree = parser.parse_with_options(&mut read, self.tree.as_ref(), None);
-        if let (Some(old), Some(new)) = (&self.tree, &new_tree) {
-            dirty.extend(old.changed_ranges(new).map(|r| r.start_byte..r.end_byte));
+        match (&self.tree, &new_tree) {
+            (Some(old), Some(new)) => match syntax_diff::changed_near(old, new, &dirty) {
+                Some(changed) => dirty.extend(changed),
+                None => dirty.extend(old.changed_ranges(new).map(|r| r.start_byte..r.end_byte)),
+            },
+            // A first parse: everything is new.
+            _ => dirty.push(0..len),
         }
         self.tree = new_tree;
         dirty

@@ -135,6 +135,41 @@ const PY_FRAGMENTS: &[&str] = &[
     "\r",
 ];
 
+const SH_STATEMENTS: &[&str] = &[
+    "set -euo pipefail\n",
+    "rm -rf \"$BUILD_DIR/\"\n",
+    "echo \"héllo 😀\"\n",
+    "deploy() {\n  terraform destroy -auto-approve\n}\n",
+    "cat <<EOF\nrm -rf /\nEOF\n",
+    "if [ -n \"$X\" ]; then\n  rm -fr \"$X\"\nfi\n",
+    "# rm -rf /\r\n",
+];
+
+const SH_FRAGMENTS: &[&str] = &[
+    "rm -rf /tmp/x\n",
+    "\"",
+    "'",
+    "$(",
+    ")",
+    "{",
+    "}",
+    "<<EOF\n",
+    "EOF\n",
+    "then",
+    "fi",
+    "\n",
+    "\r\n",
+    " ",
+    "-rf",
+    "terraform destroy",
+    "😀",
+    "é",
+    "#",
+    ";",
+    "\\\n",
+    "\r",
+];
+
 fn text_from(fragments: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(fragments), 0..12).prop_map(|v| v.concat())
 }
@@ -193,6 +228,14 @@ fn full_findings(rules: &RuleSet, lang: Lang, text: &str) -> Snapshot {
 /// promises a tree equal to a fresh parse only for text without syntax errors (error recovery
 /// depends on which subtrees were reused), so the tree and the findings are compared whenever
 /// the text parses cleanly, and always after the undo, which restores the valid initial program.
+/// The grammars whose incremental parse of error-free text always equals a fresh parse. The bash
+/// grammar's does not always (around `\\` line continuations; reproduced with tree-sitter alone,
+/// without Countersign code), so for it the findings are checked against a full query over the
+/// document's own tree, not against a fresh parse.
+fn reparse_matches_fresh_parse(lang: Lang) -> bool {
+    lang != Lang::Bash
+}
+
 fn run_differential(
     lang: Lang,
     initial: &str,
@@ -213,7 +256,18 @@ fn run_differential(
             let fresh = fresh_sexp(lang, reference);
             let tree = doc.tree().unwrap().root_node();
             prop_assert_eq!(tree.end_byte(), reference.len());
-            if !fresh.contains("ERROR") && !fresh.contains("MISSING") {
+            // Whatever tree error recovery produced, the findings kept up to date edit by edit
+            // are those of a full query over that same tree.
+            let over_own_tree: Snapshot = rules
+                .find(lang, doc.tree().unwrap(), doc.text(), "db/x.sql", None)
+                .into_iter()
+                .map(|f| (f.rule.id().to_string(), f.range, f.fingerprint))
+                .collect();
+            prop_assert_eq!(incremental_findings(doc), over_own_tree);
+            if reparse_matches_fresh_parse(lang)
+                && !fresh.contains("ERROR")
+                && !fresh.contains("MISSING")
+            {
                 prop_assert_eq!(tree.to_sexp(), fresh);
                 prop_assert_eq!(
                     incremental_findings(doc),
@@ -256,14 +310,16 @@ fn run_differential(
         check(&mut doc, &reference, undo.len() % 3 == 0)?;
     }
     prop_assert_eq!(&reference, initial);
-    prop_assert_eq!(
-        doc.tree().unwrap().root_node().to_sexp(),
-        fresh_sexp(lang, initial)
-    );
-    prop_assert_eq!(
-        incremental_findings(&doc),
-        full_findings(&rules, lang, initial)
-    );
+    if reparse_matches_fresh_parse(lang) {
+        prop_assert_eq!(
+            doc.tree().unwrap().root_node().to_sexp(),
+            fresh_sexp(lang, initial)
+        );
+        prop_assert_eq!(
+            incremental_findings(&doc),
+            full_findings(&rules, lang, initial)
+        );
+    }
     Ok(())
 }
 
@@ -275,6 +331,13 @@ proptest! {
         initial in text_from(SQL_STATEMENTS), edits in edits(SQL_FRAGMENTS), enc in encoding()
     ) {
         run_differential(Lang::Sql, &initial, &edits, enc)?;
+    }
+
+    #[test]
+    fn shell_edits_keep_rope_tree_and_findings_equal_to_a_fresh_parse(
+        initial in text_from(SH_STATEMENTS), edits in edits(SH_FRAGMENTS), enc in encoding()
+    ) {
+        run_differential(Lang::Bash, &initial, &edits, enc)?;
     }
 
     #[test]

@@ -1,0 +1,105 @@
+//! Where a reparse changed the syntax tree, found by walking out from the edits.
+//!
+//! `Tree::changed_ranges` compares both trees along their whole spine. Grammars whose top-level
+//! nodes are rebuilt on every parse (the SQL grammar's `program`, with thousands of statements
+//! below it) make that as slow as the parse itself. Subtrees the parser reused are shared by the
+//! old and the new tree and so have the same id: starting at each edit and walking siblings
+//! until they are shared again finds what changed, in time that grows with the change instead
+//! of with the file.
+//!
+//! Some grammars rebuild unchanged neighbours anyway (bash re-reads the first word of every
+//! top-level function, Python rebuilds fragile nodes): their subtrees are equal but not shared.
+//! When the walk meets more than [`WALK_BUDGET`] of them it gives up, and the caller falls back
+//! to `changed_ranges`, which compares structure.
+
+use std::ops::Range;
+
+use tree_sitter::{Node, Tree};
+
+/// Rebuilt siblings the walk visits, per edit, before it leaves the job to `changed_ranges`.
+const WALK_BUDGET: usize = 16;
+
+/// Byte ranges (new coordinates) whose syntax may differ between `old` (already edited with
+/// `Tree::edit`) and `new`, its reparse; `edited` are the ranges the edits wrote. `None` when
+/// the parser rebuilt too much around an edit for the walk to pay off.
+pub fn changed_near(old: &Tree, new: &Tree, edited: &[Range<usize>]) -> Option<Vec<Range<usize>>> {
+    edited
+        .iter()
+        .map(|r| around(old.root_node(), new.root_node(), r.clone()))
+        .collect()
+}
+
+fn around<'t>(old_root: Node<'t>, new_root: Node<'t>, edit: Range<usize>) -> Option<Range<usize>> {
+    let (mut old_parent, mut new_parent) = (old_root, new_root);
+    let mut budget = WALK_BUDGET;
+    let mut spend = || {
+        budget = budget.checked_sub(1)?;
+        Some(())
+    };
+    loop {
+        let count = new_parent.child_count();
+        if count == 0 {
+            return Some(cover(&edit, new_parent));
+        }
+        // The first child ending after the edit starts, else the last child.
+        let Some(first) = new_parent
+            .first_child_for_byte(edit.start)
+            .or_else(|| new_parent.child(count - 1))
+        else {
+            return Some(cover(&edit, new_parent));
+        };
+        let mut hi = first;
+        while let Some(next) = hi.next_sibling() {
+            if next.start_byte() > edit.end {
+                break;
+            }
+            hi = next;
+        }
+        // Rebuilt neighbours changed too (a statement that absorbed the next one, a string that
+        // now runs on); shared ones are exactly as before, and so is everything past them.
+        while let Some(next) = hi.next_sibling() {
+            if shared(old_parent, next) {
+                break;
+            }
+            spend()?;
+            hi = next;
+        }
+        let mut lo = first;
+        while let Some(prev) = lo.prev_sibling() {
+            if shared(old_parent, prev) {
+                break;
+            }
+            spend()?;
+            lo = prev;
+        }
+        let range = lo.start_byte().min(edit.start)..hi.end_byte().max(edit.end);
+        // All the change is inside one child that kept its place and extent: look inside it
+        // for a narrower range. (A child that grew or shrank changed as a whole.)
+        if lo.id() == hi.id() && lo.child_count() > 0 && !shared(old_parent, lo) {
+            if let Some(old_child) =
+                counterpart(old_parent, lo).filter(|o| o.end_byte() == lo.end_byte())
+            {
+                old_parent = old_child;
+                new_parent = lo;
+                continue;
+            }
+        }
+        return Some(range);
+    }
+}
+
+fn cover(edit: &Range<usize>, node: Node<'_>) -> Range<usize> {
+    edit.start.min(node.start_byte())..edit.end.max(node.end_byte())
+}
+
+/// The old parent's child at the same place as `node`, if it has the same kind.
+fn counterpart<'t>(old_parent: Node<'t>, node: Node<'t>) -> Option<Node<'t>> {
+    let old = old_parent.first_child_for_byte(node.start_byte())?;
+    (old.start_byte() == node.start_byte() && old.kind_id() == node.kind_id()).then_some(old)
+}
+
+/// Whether the parser reused `node` from the old tree unchanged.
+fn shared(old_parent: Node<'_>, node: Node<'_>) -> bool {
+    counterpart(old_parent, node)
+        .is_some_and(|old| old.id() == node.id() && old.end_byte() == node.end_byte())
+}
