@@ -9,7 +9,6 @@
 -- Environment: COUNTERSIGN_E2E_TIMEOUT_MS (per wait, default 10000), COUNTERSIGN_E2E_ONLY
 -- (run only scenarios whose name contains it), COUNTERSIGN_E2E_KEEP=1 (keep the temp repos),
 -- COUNTERSIGN_E2E_VERBOSE=1 (print what each passing scenario sent and saw too),
--- COUNTERSIGN_E2E_STRICT=1 (scenarios marked known_issue count as failures when they fail),
 -- COUNTERSIGN_LOG (server log filter, default "debug"; its stderr goes to the LSP log).
 
 local uv = vim.uv
@@ -292,6 +291,21 @@ local function expect_drop_error(buf, client)
 end
 
 --- textDocument/codeAction over the diagnostic, as Neovim builds it from its byte columns.
+-- Runs an LSP command through the client, as a user picking the code action does, and waits
+-- for the server's reply.
+local function exec_command(client, buf, command)
+  check(type(client.exec_cmd) == 'function', 'this Neovim has no Client:exec_cmd')
+  local result
+  client:exec_cmd(command, { bufnr = buf }, function(e, r)
+    result = { err = e, result = r }
+  end)
+  result = wait_for('the executeCommand reply', function()
+    return result
+  end)
+  check(not result.err, 'executeCommand failed: %s', vim.inspect(result.err))
+  return result
+end
+
 local function signoff_action(buf, client, d)
   local enc = client.offset_encoding
   local params = {
@@ -376,15 +390,7 @@ local function ai_flow(repo, rel, lines, opts)
       })
     else
       local action = signoff_action(buf, client, d)
-      check(type(client.exec_cmd) == 'function', 'this Neovim has no Client:exec_cmd')
-      local result
-      client:exec_cmd(action.command, { bufnr = buf }, function(e, r)
-        result = { err = e, result = r }
-      end)
-      result = wait_for('the executeCommand reply', function()
-        return result
-      end)
-      check(not result.err, 'executeCommand failed: %s', vim.inspect(result.err))
+      local result = exec_command(client, buf, action.command)
       check(
         type(result.result) == 'table' and result.result.fingerprint == d.user_data.lsp.data.fingerprint,
         'executeCommand result %s',
@@ -576,14 +582,7 @@ local scenarios = {
         end)
         local action = signoff_action(buf, client, d)
         local named = vim.tbl_get(action, 'diagnostics', 1, 'range', 'start', 'line')
-        local result
-        client:exec_cmd(action.command, { bufnr = buf }, function(e, r)
-          result = { err = e, result = r }
-        end)
-        result = wait_for('the executeCommand reply', function()
-          return result
-        end)
-        check(not result.err, 'executeCommand failed: %s', vim.inspect(result.err))
+        exec_command(client, buf, action.command)
         local path = ('%s/.countersign/signoffs/%s.json'):format(repo, d.user_data.lsp.data.fingerprint)
         local req = vim.json.decode(wait_for(path, function()
           return read_file(path)
@@ -622,8 +621,7 @@ local function log_tail(from, max_lines)
   return tail, first > 1
 end
 
-local STRICT = os.getenv('COUNTERSIGN_E2E_STRICT') == '1'
-local passed, failed, known = 0, 0, {}
+local passed, failed = 0, 0
 out('nvim e2e: Neovim %s, server %s', tostring(vim.version()), bin)
 for i, sc in ipairs(scenarios) do
   if not ONLY or sc.name:find(ONLY, 1, true) then
@@ -644,20 +642,12 @@ for i, sc in ipairs(scenarios) do
     if ok then
       passed = passed + 1
       out('PASS %d. %s (%.0f ms)', i, sc.name, ms)
-      if sc.known_issue then
-        out('  note: this scenario is marked as a known issue (%s) but passed: remove the mark', sc.known_issue)
-      end
-    elseif sc.known_issue and not STRICT then
-      -- Expected to fail until the server is fixed: reported, not counted.
-      known[#known + 1] = sc.known_issue
-      out('XFAIL %d. %s (%.0f ms): known issue: %s', i, sc.name, ms, sc.known_issue)
-      out('  %s', (err:gsub('\n%s+stack traceback:.*', '')))
     end
     if ok and VERBOSE then
       for _, s in ipairs(vim.list_extend(vim.list_extend(vim.list_extend({}, trace.sent), trace.diags), trace.notes)) do
         out('    %s', s)
       end
-    elseif not ok and (STRICT or not sc.known_issue) then
+    elseif not ok then
       failed = failed + 1
       out('FAIL %d. %s (%.0f ms)', i, sc.name, ms)
       out('  error: %s', err)
@@ -687,7 +677,4 @@ for i, sc in ipairs(scenarios) do
 end
 trace = nil
 out('nvim e2e: %d passed, %d failed', passed, failed)
-if #known > 0 then
-  out('nvim e2e: %d known issue(s) not counted (COUNTERSIGN_E2E_STRICT=1 counts them): %s', #known, table.concat(known, '; '))
-end
 os.exit(failed == 0 and passed > 0 and 0 or 1)

@@ -240,18 +240,10 @@ impl RuleSet {
                 .finding_capture
                 .and_then(|idx| m.captures.iter().find(|c| c.index == idx))
                 .map(|c| c.node);
-            let start = m
-                .captures
-                .iter()
-                .map(|c| c.node.start_byte())
-                .min()
-                .unwrap_or(0);
-            let end = m
-                .captures
-                .iter()
-                .map(|c| c.node.end_byte())
-                .max()
-                .unwrap_or(0);
+            let (start, end) = m.captures.iter().fold((usize::MAX, 0), |(s, e), c| {
+                (s.min(c.node.start_byte()), e.max(c.node.end_byte()))
+            });
+            let start = start.min(end);
             let range = finding_node.map_or(start..end, |n| n.start_byte()..terminated_end(n));
             let end = end.max(range.end);
             if out
