@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
+/// Appended to the captured stderr when the server closes it.
+const LOG_END: &str = "\n<end of stderr>";
 
 pub struct Client {
     child: Child,
@@ -17,6 +19,8 @@ pub struct Client {
     next_id: i64,
     /// Notifications seen while waiting for something else.
     pub notifications: Vec<Value>,
+    /// What the server wrote to stderr so far.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Client {
@@ -26,10 +30,25 @@ impl Client {
             .current_dir(cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the countersign binary starts");
         let stdin = child.stdin.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+            sink.lock().unwrap().push_str(LOG_END);
+        });
         let stdout = child.stdout.take().unwrap();
         let (tx, incoming) = channel();
         std::thread::spawn(move || {
@@ -65,6 +84,7 @@ impl Client {
             incoming,
             next_id: 0,
             notifications: Vec::new(),
+            log,
         }
     }
 
@@ -162,6 +182,19 @@ impl Client {
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": changes}),
         );
+    }
+
+    /// The server's whole stderr, once it has exited.
+    pub fn final_log(&self) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let log = self.log.lock().unwrap().clone();
+            if let Some(log) = log.strip_suffix(LOG_END) {
+                return log.to_string();
+            }
+            assert!(Instant::now() < deadline, "stderr did not close");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Shuts down cleanly and returns the exit code.

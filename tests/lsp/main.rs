@@ -455,3 +455,118 @@ fn a_broken_countersign_toml_is_reported_and_defaults_apply() {
     );
     assert_eq!(severity(&client.diagnostics(&uri, 1)[0]), ERROR);
 }
+
+/// A tiny deterministic generator: the same "random" client every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() as usize) % items.len()]
+    }
+
+    fn number(&mut self) -> Value {
+        match self.next() % 6 {
+            0 => json!(0),
+            1 => json!(self.next() % 8),
+            2 => json!(self.next() % 80),
+            3 => json!(u32::MAX),
+            4 => json!(-1),
+            _ => json!(1.5),
+        }
+    }
+}
+
+#[test]
+fn hostile_client_input_never_takes_the_server_down() {
+    let repo = git_repo();
+    let (mut client, _) = Client::initialized(repo.path(), Some(&["utf-16"]));
+    let uris = [
+        url(&repo.path().join("a.sql")),
+        url(&repo.path().join("b.sh")),
+        "untitled:Untitled-1".to_string(),
+    ];
+    let texts = [
+        "DROP TABLE t;\n",
+        "😀",
+        "e\u{301}",
+        "\r\n",
+        "\r",
+        "'",
+        "rm -rf /\n",
+        "",
+        "表\n表",
+        "\u{feff}",
+    ];
+    let methods = [
+        "textDocument/didOpen",
+        "textDocument/didChange",
+        "textDocument/didClose",
+        "textDocument/didSave",
+        "countersign/aiEdit",
+    ];
+    let mut rng = Lcg(7);
+    for (i, uri) in uris.iter().enumerate() {
+        client.open(uri, ["sql", "shellscript", "plaintext"][i], "SELECT 1;\n");
+    }
+    for step in 0..3000i64 {
+        let uri = rng.pick(&uris.iter().map(String::as_str).collect::<Vec<_>>());
+        let pos = |rng: &mut Lcg| json!({"line": rng.number(), "character": rng.number()});
+        let range = json!({"start": pos(&mut rng), "end": pos(&mut rng)});
+        let text = rng.pick(&texts);
+        let version = if rng.next() % 10 == 0 {
+            json!(rng.number())
+        } else {
+            json!(step + 1)
+        };
+        let method = rng.pick(&methods);
+        let params = match method {
+            "textDocument/didOpen" => {
+                json!({"textDocument": {"uri": uri, "languageId": "sql", "version": version, "text": text}})
+            }
+            "textDocument/didChange" => {
+                let change = if rng.next() % 5 == 0 {
+                    json!({"text": text})
+                } else {
+                    json!({"range": range, "text": text})
+                };
+                json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [change, change]})
+            }
+            "countersign/aiEdit" => {
+                json!({"textDocument": {"uri": uri, "version": version}, "ranges": [range], "agent": "x"})
+            }
+            _ => json!({"textDocument": {"uri": uri}}),
+        };
+        client.notify(method, params);
+        if step % 500 == 0 {
+            let actions = client.request_raw("textDocument/codeAction", json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}));
+            assert!(
+                actions.get("result").is_some() || actions.get("error").is_some(),
+                "{actions}"
+            );
+        }
+    }
+    client.request("shutdown", Value::Null);
+    client.notify("exit", Value::Null);
+    assert_eq!(
+        client.wait_exit(),
+        0,
+        "the server survived and shut down cleanly"
+    );
+    let log = client.final_log();
+    assert!(
+        !log.contains("panicked") && !log.contains("internal error"),
+        "a handler panicked:\n{log}"
+    );
+    assert!(
+        log.contains("outside the document; clamped"),
+        "bad positions are logged:\n{log}"
+    );
+}
