@@ -207,8 +207,13 @@ fn open(text: &str, lang: Lang, rules: &RuleSet, path: &str, expect_findings: bo
 
 /// One keystroke per iteration at the same spot: even iterations type `x`, odd ones delete it,
 /// so the document stays the same size. Each iteration is exactly one change and one refresh.
+/// In the `keystroke` group the spot is inside an identifier (the syntax stays valid); in
+/// `keystroke-error` it is inside a keyword, so every other keystroke is a syntax error and
+/// the parser's error recovery runs, as it does all the time while someone types.
+#[allow(clippy::too_many_arguments)]
 fn keystroke(
     c: &mut Criterion,
+    group_name: &str,
     rules: &RuleSet,
     lang: Lang,
     path: &str,
@@ -218,7 +223,7 @@ fn keystroke(
 ) {
     let heuristic = BulkEditHeuristic::default();
     let classify = |t: &str| heuristic.classify(t);
-    let mut group = c.benchmark_group(format!("keystroke/{lang}"));
+    let mut group = c.benchmark_group(format!("{group_name}/{lang}"));
     group.warm_up_time(Duration::from_secs(1));
     for (label, text) in inputs {
         // Keystrokes on 100k lines take tens of milliseconds: fewer, flat samples keep the run
@@ -257,7 +262,7 @@ fn keystroke(
             })
         });
         // The edit is inside an identifier: it must never change the findings.
-        if let Some((doc, findings_before)) = &state {
+        if let Some((doc, findings_before)) = state.as_ref().filter(|_| group_name == "keystroke") {
             assert_eq!(
                 doc.findings.items().len(),
                 *findings_before,
@@ -271,10 +276,20 @@ fn keystroke(
 fn bench_keystrokes(c: &mut Criterion) {
     let rules = RuleSet::builtin().expect("the builtin rules compile");
     let sql = [("10k", sql_file(10_000)), ("100k", sql_file(100_000))];
-    keystroke(c, &rules, Lang::Sql, SQL_PATH, &sql, "customer", true);
+    keystroke(
+        c,
+        "keystroke",
+        &rules,
+        Lang::Sql,
+        SQL_PATH,
+        &sql,
+        "customer",
+        true,
+    );
     let python = [("10k", python_file(10_000)), ("100k", python_file(100_000))];
     keystroke(
         c,
+        "keystroke",
         &rules,
         Lang::Python,
         PYTHON_PATH,
@@ -283,7 +298,37 @@ fn bench_keystrokes(c: &mut Criterion) {
         false,
     );
     let bash = [("10k", bash_file(10_000))];
-    keystroke(c, &rules, Lang::Bash, BASH_PATH, &bash, "local targ", true);
+    keystroke(
+        c,
+        "keystroke",
+        &rules,
+        Lang::Bash,
+        BASH_PATH,
+        &bash,
+        "local targ",
+        true,
+    );
+    let (sql_10k, python_10k) = (&sql[..1], &python[..1]);
+    keystroke(
+        c,
+        "keystroke-error",
+        &rules,
+        Lang::Sql,
+        SQL_PATH,
+        sql_10k,
+        "CREA",
+        true,
+    );
+    keystroke(
+        c,
+        "keystroke-error",
+        &rules,
+        Lang::Python,
+        PYTHON_PATH,
+        python_10k,
+        "de",
+        false,
+    );
 }
 
 /// A 50-line paste in the middle of the file, then its removal: each iteration is one change

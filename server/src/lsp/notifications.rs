@@ -89,8 +89,14 @@ fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentPa
         }
     }
     open.doc.set_version(version);
+    let started = std::time::Instant::now();
     open.doc.refresh(&rules, &open.rel_path.clone());
+    let analysed = started.elapsed();
     client.publish(session, &uri);
+    tracing::debug!(
+        "{uri} v{version}: analysed in {analysed:?}, published after {:?}",
+        started.elapsed()
+    );
 }
 
 fn ai_edit(session: &mut Session, client: &Client, p: AiEditParams) {
