@@ -192,7 +192,11 @@ fn rules_list_and_explain_come_from_the_rule_files() {
     );
     let missing = countersign(dir.path(), &["rules", "explain", "sql/drop"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("did you mean sql/drop-table"));
+    let hint = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        hint.contains("did you mean") && hint.contains("sql/drop-table"),
+        "{hint}"
+    );
 }
 
 #[test]

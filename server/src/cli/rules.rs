@@ -21,10 +21,16 @@ pub fn run(command: &RulesCommand) -> Result<u8> {
         RuleSet::builtin().map_err(|e| anyhow!("built-in rules failed to load: {}", e[0]))?;
     match command {
         RulesCommand::List => {
+            let width = rules
+                .rules()
+                .iter()
+                .map(|r| r.id().len())
+                .max()
+                .unwrap_or(0);
             for rule in rules.rules() {
                 let s = &rule.spec;
                 println!(
-                    "{:<28} {:<10} {:<13} {:<7} {}",
+                    "{:<width$}  {:<10} {:<13} {:<7} {}",
                     s.id,
                     s.language,
                     s.category.as_str(),

@@ -78,6 +78,8 @@ const SQL_STATEMENTS: &[&str] = &[
     "-- 注释 DROP TABLE x\n",
     "DELETE FROM t;\r\n",
     "SELECT id FROM users WHERE name = '表🚀';\n",
+    "UPDATE t SET a = 1 WHERE id = 2;\n",
+    "ALTER TABLE t DROP COLUMN c;\n",
 ];
 
 /// Anything at all: half tokens, lone `\r`, combining marks.
@@ -101,6 +103,9 @@ const SQL_FRAGMENTS: &[&str] = &[
     ")",
     "'",
     "\r",
+    "UPDATE t",
+    " SET a = 1",
+    "ALTER TABLE t DROP COLUMN c;",
 ];
 
 const PY_STATEMENTS: &[&str] = &[
