@@ -1,5 +1,7 @@
 //! `countersign rules list|explain`: the catalogue, from the same rule data the engine runs.
 
+use std::io::Write;
+
 use anyhow::{anyhow, Result};
 use clap::Subcommand;
 
@@ -19,6 +21,7 @@ pub enum RulesCommand {
 pub fn run(command: &RulesCommand) -> Result<u8> {
     let rules =
         RuleSet::builtin().map_err(|e| anyhow!("built-in rules failed to load: {}", e[0]))?;
+    let mut out = std::io::stdout().lock();
     match command {
         RulesCommand::List => {
             let width = rules
@@ -29,14 +32,15 @@ pub fn run(command: &RulesCommand) -> Result<u8> {
                 .unwrap_or(0);
             for rule in rules.rules() {
                 let s = &rule.spec;
-                println!(
+                writeln!(
+                    out,
                     "{:<width$}  {:<10} {:<13} {:<7} {}",
                     s.id,
                     s.language,
                     s.category.as_str(),
                     s.severity.as_str(),
                     s.message
-                );
+                )?;
             }
             Ok(0)
         }
@@ -58,23 +62,24 @@ pub fn run(command: &RulesCommand) -> Result<u8> {
                 anyhow!("no rule `{id}`{hint}; `countersign rules list` shows them all")
             })?;
             let s = &rule.spec;
-            println!(
+            writeln!(
+                out,
                 "{} ({}, {}, {})\n",
                 s.id,
                 s.language,
                 s.category.as_str(),
                 s.severity.as_str()
-            );
-            println!("{}\n\n{}", s.message, s.explanation.trim());
-            println!("\nFlags:");
+            )?;
+            writeln!(out, "{}\n\n{}", s.message, s.explanation.trim())?;
+            writeln!(out, "\nFlags:")?;
             for e in &s.examples.flag {
-                println!("  {}", e.replace('\n', "\n  "));
+                writeln!(out, "  {}", e.replace('\n', "\n  "))?;
             }
-            println!("\nDoes not flag:");
+            writeln!(out, "\nDoes not flag:")?;
             for e in &s.examples.ok {
-                println!("  {}", e.replace('\n', "\n  "));
+                writeln!(out, "  {}", e.replace('\n', "\n  "))?;
             }
-            println!("\nQuery ({}):\n{}", rule.origin, s.query.trim_end());
+            writeln!(out, "\nQuery ({}):\n{}", rule.origin, s.query.trim_end())?;
             Ok(0)
         }
     }
