@@ -136,7 +136,10 @@ impl RuleSet {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let compiled = rules.iter().map(|r| (r.lang, OnceLock::new())).collect();
+        let compiled = rules
+            .iter()
+            .flat_map(|r| r.langs.iter().map(|&l| (l, OnceLock::new())))
+            .collect();
         Ok(RuleSet { rules, compiled })
     }
 
@@ -159,7 +162,7 @@ impl RuleSet {
         let cell = self.compiled.get(&lang)?;
         Some(cell.get_or_init(|| {
             let members: Vec<usize> = (0..self.rules.len())
-                .filter(|&i| self.rules[i].lang == lang)
+                .filter(|&i| self.rules[i].applies_to(lang))
                 .collect();
             compile(lang, &self.rules, &members)
         }))
@@ -196,7 +199,7 @@ impl RuleSet {
         let mut words = self
             .rules
             .iter()
-            .filter(|r| r.lang == lang)
+            .filter(|r| r.applies_to(lang))
             .map(|r| &r.spec.triggers);
         words.any(|triggers| {
             triggers.is_empty()

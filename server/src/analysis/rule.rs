@@ -57,14 +57,38 @@ pub struct Examples {
     pub ok: Vec<String>,
 }
 
+/// One language name or several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Languages {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Languages {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Languages::One(name) => vec![name.as_str()],
+            Languages::Many(names) => names.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for Languages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.names().join(","))
+    }
+}
+
 /// A rule as written in a rule file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// `<family>/<name>`, e.g. `sql/drop-table`.
     pub id: String,
-    /// A language name from the grammar registry (`sql`, `bash`, `python`, …).
-    pub language: String,
+    /// A language name from the grammar registry (`sql`, `bash`, `python`, …), or a list of
+    /// them when one query fits several grammars (`["javascript", "typescript", "tsx"]`).
+    pub language: Languages,
     pub category: Category,
     pub severity: Severity,
     /// One line shown in the diagnostic.
@@ -81,11 +105,11 @@ pub struct RuleSpec {
     pub examples: Examples,
 }
 
-/// A loaded rule: its spec plus the resolved language and where it came from.
+/// A loaded rule: its spec plus the resolved languages and where it came from.
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub spec: RuleSpec,
-    pub lang: Lang,
+    pub langs: Vec<Lang>,
     /// The file it was loaded from (`sql/rules/drop-table.toml` for built-in rules).
     pub origin: String,
 }
@@ -93,6 +117,10 @@ pub struct Rule {
 impl Rule {
     pub fn id(&self) -> &str {
         &self.spec.id
+    }
+
+    pub fn applies_to(&self, lang: Lang) -> bool {
+        self.langs.contains(&lang)
     }
 }
 
@@ -135,12 +163,24 @@ impl Rule {
     }
 
     pub fn from_spec(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
-        let lang = Lang::from_name(&spec.language).ok_or_else(|| RuleError::UnknownLanguage {
-            origin: origin.to_string(),
-            id: spec.id.clone(),
-            language: spec.language.clone(),
-            known: Lang::ALL.map(Lang::name).join(", "),
-        })?;
+        let names = spec.language.names();
+        let mut langs = Vec::new();
+        for name in &names {
+            let lang = Lang::from_name(name).ok_or_else(|| RuleError::UnknownLanguage {
+                origin: origin.to_string(),
+                id: spec.id.clone(),
+                language: name.to_string(),
+                known: Lang::ALL.map(Lang::name).join(", "),
+            })?;
+            langs.push(lang);
+        }
+        if langs.is_empty() {
+            return Err(RuleError::Invalid {
+                origin: origin.to_string(),
+                id: spec.id.clone(),
+                message: "`language` names no language".into(),
+            });
+        }
         if !spec.id.contains('/') || spec.id.chars().any(char::is_whitespace) {
             return Err(RuleError::Invalid {
                 origin: origin.to_string(),
@@ -158,7 +198,7 @@ impl Rule {
         };
         Ok(Rule {
             spec,
-            lang,
+            langs,
             origin: origin.to_string(),
         })
     }

@@ -20,26 +20,28 @@ fn rule_examples_flag_and_pass_as_documented() {
     let rules = builtin();
     let mut failures = Vec::new();
     for rule in rules.rules() {
-        for example in &rule.spec.examples.flag {
-            let found = analyze_text(&rules, rule.lang, example, "example");
-            if !found.iter().any(|f| f.rule.id() == rule.id()) {
-                failures.push(format!("{} should flag: {example:?}", rule.id()));
+        for &lang in &rule.langs {
+            for example in &rule.spec.examples.flag {
+                let found = analyze_text(&rules, lang, example, "example");
+                if !found.iter().any(|f| f.rule.id() == rule.id()) {
+                    failures.push(format!("{} ({lang}) should flag: {example:?}", rule.id()));
+                }
+                if !rules.may_match(lang, example.as_bytes()) {
+                    failures.push(format!(
+                        "{}: no trigger word in flag example {example:?}",
+                        rule.id()
+                    ));
+                }
             }
-            if !rules.may_match(rule.lang, example.as_bytes()) {
-                failures.push(format!(
-                    "{}: no trigger word in flag example {example:?}",
-                    rule.id()
-                ));
-            }
-        }
-        for example in &rule.spec.examples.ok {
-            let found = analyze_text(&rules, rule.lang, example, "example");
-            if let Some(f) = found.iter().find(|f| f.rule.id() == rule.id()) {
-                failures.push(format!(
-                    "{} should not flag: {example:?} (matched {:?})",
-                    rule.id(),
-                    f.snippet
-                ));
+            for example in &rule.spec.examples.ok {
+                let found = analyze_text(&rules, lang, example, "example");
+                if let Some(f) = found.iter().find(|f| f.rule.id() == rule.id()) {
+                    failures.push(format!(
+                        "{} should not flag: {example:?} (matched {:?})",
+                        rule.id(),
+                        f.snippet
+                    ));
+                }
             }
         }
         if rule.spec.examples.flag.is_empty() || rule.spec.examples.ok.is_empty() {
@@ -164,4 +166,24 @@ fn every_builtin_query_compiles() {
                 .join("\n")
         );
     }
+}
+
+#[test]
+fn one_rule_can_serve_several_grammars() {
+    let text = r#"
+id = "js/eval"
+language = ["javascript", "typescript", "tsx"]
+category = "safety-bypass"
+severity = "warning"
+message = "m"
+explanation = "e"
+triggers = ["eval"]
+query = '((call_expression function: (identifier) @f) @finding (#eq? @f "eval"))'
+"#;
+    let rules = RuleSet::new(vec![Rule::from_toml("js/eval.toml", text).unwrap()]).unwrap();
+    for lang in [Lang::JavaScript, Lang::TypeScript, Lang::Tsx] {
+        let found = analyze_text(&rules, lang, "const x: any = eval(code);", "a");
+        assert_eq!(found.len(), 1, "{lang}");
+    }
+    assert!(analyze_text(&rules, Lang::Python, "eval(code)", "a").is_empty());
 }
