@@ -5,6 +5,9 @@ use std::{env, fs, path::Path};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Cargo scans a directory given here recursively: any new, changed or removed rule file or
+    // language folder reruns this script.
+    println!("cargo:rerun-if-changed={}", root.display());
     let mut rules = Vec::new();
     let mut langs: Vec<_> = fs::read_dir(root)
         .expect("grammars/ is readable")
@@ -15,7 +18,6 @@ fn main() {
     langs.sort();
     for lang in langs {
         let dir = lang.join("rules");
-        println!("cargo:rerun-if-changed={}", dir.display());
         let mut files: Vec<_> = fs::read_dir(&dir)
             .expect("rules folder is readable")
             .filter_map(Result::ok)
@@ -24,7 +26,6 @@ fn main() {
             .collect();
         files.sort();
         for file in files {
-            println!("cargo:rerun-if-changed={}", file.display());
             let rel = file.strip_prefix(root).expect("rule is under grammars/");
             rules.push(format!(
                 "    BuiltinRule {{ path: {:?}, source: include_str!({:?}) }},\n",

@@ -222,5 +222,9 @@ fn a_closed_output_pipe_ends_quietly() {
     drop(child.stdout.take()); // the reader goes away, like `| head -0`
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
