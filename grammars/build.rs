@@ -1,5 +1,5 @@
-//! Embeds every rule file under `<language>/rules/*.toml` into the crate, so a rule is added by
-//! dropping one file into its language's folder and nothing else.
+//! Embeds every rule file under `<language>/rules/*.toml` and every `<language>/injections.scm`
+//! into the crate, so a rule is added by dropping one file into its language's folder.
 
 use std::{env, fs, path::Path};
 
@@ -34,10 +34,31 @@ fn main() {
             ));
         }
     }
+    let mut injections = Vec::new();
+    let mut folders: Vec<_> = fs::read_dir(root)
+        .expect("grammars/ is readable")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("injections.scm"))
+        .filter(|p| p.is_file())
+        .collect();
+    folders.sort();
+    for file in folders {
+        let rel = file
+            .strip_prefix(root)
+            .expect("injections are under grammars/");
+        injections.push(format!(
+            "    BuiltinRule {{ path: {:?}, source: include_str!({:?}) }},\n",
+            rel.to_string_lossy().replace('\\', "/"),
+            file.display().to_string()
+        ));
+    }
     let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("builtin_rules.rs");
     let body = format!(
-        "/// Every rule file shipped with Countersign, in path order.\npub static BUILTIN_RULES: &[BuiltinRule] = &[\n{}];\n",
-        rules.concat()
+        "/// Every rule file shipped with Countersign, in path order.\npub static BUILTIN_RULES: &[BuiltinRule] = &[\n{}];\n\
+         /// Every `<language>/injections.scm`: where code of one language is embedded in another.\n\
+         pub static BUILTIN_INJECTIONS: &[BuiltinRule] = &[\n{}];\n",
+        rules.concat(),
+        injections.concat()
     );
     fs::write(out, body).expect("OUT_DIR is writable");
 }

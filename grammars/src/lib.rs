@@ -7,7 +7,7 @@ use std::path::Path;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
-/// A rule file embedded in the binary: its path under `grammars/` and its TOML text.
+/// A file embedded in the binary: its path under `grammars/` and its text.
 #[derive(Debug, Clone, Copy)]
 pub struct BuiltinRule {
     pub path: &'static str,

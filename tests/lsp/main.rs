@@ -570,3 +570,24 @@ fn hostile_client_input_never_takes_the_server_down() {
         "bad positions are logged:\n{log}"
     );
 }
+
+#[test]
+fn shell_in_a_workflow_step_is_checked_as_shell() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join(".github/workflows/deploy.yml"));
+    let (mut client, _) = Client::initialized(repo.path(), Some(&["utf-8"]));
+    client.open(
+        &uri,
+        "yaml",
+        "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n",
+    );
+    let step = "      - name: Reset\n        run: |\n          terraform destroy -auto-approve\n";
+    client.change(&uri, 1, json!([{"range": range(5, 0, 5, 0), "text": step}]));
+    let diags = client.diagnostics(&uri, 1);
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "shell/terraform-destroy")
+        .expect("the injected shell is analysed");
+    assert_eq!(severity(d), ERROR);
+    assert_eq!(d["range"]["start"], json!({"line": 7, "character": 10}));
+}

@@ -13,7 +13,7 @@ use std::{
     sync::{Arc, OnceLock},
 };
 
-use countersign_grammars::{Lang, BUILTIN_RULES};
+use countersign_grammars::{Lang, BUILTIN_INJECTIONS, BUILTIN_RULES};
 use sha2::{Digest, Sha256};
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, Query, QueryCursor, QueryMatch, QueryPredicateArg, Tree};
@@ -93,7 +93,29 @@ struct Compiled {
 pub struct RuleSet {
     rules: Vec<Arc<Rule>>,
     compiled: HashMap<Lang, OnceLock<Result<Compiled, Vec<RuleError>>>>,
+    /// Injection queries by host language, compiled on first use like the rules.
+    injections: HashMap<Lang, Injections>,
 }
+
+/// Where a host language embeds code of other languages (`<language>/injections.scm`, in the
+/// tree-sitter convention: an `@injection.content` capture and `#set! injection.language`).
+struct Injections {
+    origin: String,
+    source: String,
+    /// The languages the query injects, read from its text for the scan prefilter.
+    targets: Vec<Lang>,
+    compiled: OnceLock<Result<InjectionQuery, RuleError>>,
+}
+
+struct InjectionQuery {
+    query: Query,
+    content_capture: u32,
+    /// The injected language of each pattern.
+    pattern_lang: Vec<Option<Lang>>,
+}
+
+/// Injected code is not searched for further injections (shell in SQL in Python is not a thing).
+const MAX_INJECTION_DEPTH: usize = 1;
 
 impl RuleSet {
     /// The rules shipped with Countersign (their queries compile lazily; tests check them all).
@@ -109,7 +131,62 @@ impl RuleSet {
         if !errors.is_empty() {
             return Err(errors);
         }
-        RuleSet::lazy(rules)
+        let mut set = RuleSet::lazy(rules)?;
+        set.add_injections(BUILTIN_INJECTIONS.iter().map(|f| (f.path, f.source)))
+            .map_err(|e| vec![e])?;
+        Ok(set)
+    }
+
+    /// Adds injection queries: `(origin, text)` pairs. A first line `; languages: a, b` names
+    /// the host languages; otherwise the folder the file is in (`yaml/injections.scm`) does.
+    pub fn add_injections<'a>(
+        &mut self,
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<(), RuleError> {
+        for (origin, source) in files {
+            let hosts: Vec<String> = match source
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("; languages:"))
+            {
+                Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
+                None => vec![origin.split('/').next().unwrap_or_default().to_string()],
+            };
+            let targets: Vec<Lang> = source
+                .split("injection.language \"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next().and_then(Lang::from_name))
+                .collect();
+            for host in hosts {
+                let lang = Lang::from_name(&host).ok_or_else(|| RuleError::UnknownLanguage {
+                    origin: origin.to_string(),
+                    id: "injections".into(),
+                    language: host.clone(),
+                    known: Lang::ALL.map(Lang::name).join(", "),
+                })?;
+                self.injections.insert(
+                    lang,
+                    Injections {
+                        origin: origin.to_string(),
+                        source: source.to_string(),
+                        targets: targets.clone(),
+                        compiled: OnceLock::new(),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn injection_query(&self, lang: Lang) -> Option<&InjectionQuery> {
+        let inj = self.injections.get(&lang)?;
+        match inj.compiled.get_or_init(|| compile_injections(lang, inj)) {
+            Ok(q) => Some(q),
+            Err(e) => {
+                tracing::error!("injections not loaded: {e}");
+                None
+            }
+        }
     }
 
     /// Loads rules and compiles every query now, so each broken rule is reported up front,
@@ -140,7 +217,11 @@ impl RuleSet {
             .iter()
             .flat_map(|r| r.langs.iter().map(|&l| (l, OnceLock::new())))
             .collect();
-        Ok(RuleSet { rules, compiled })
+        Ok(RuleSet {
+            rules,
+            compiled,
+            injections: HashMap::new(),
+        })
     }
 
     /// Compiles every language's query now; returns every error.
@@ -149,6 +230,11 @@ impl RuleSet {
         for lang in Lang::ALL {
             if let Some(Err(e)) = self.compiled_result(lang) {
                 errors.extend(e.iter().cloned());
+            }
+            if let Some(inj) = self.injections.get(&lang) {
+                if let Err(e) = inj.compiled.get_or_init(|| compile_injections(lang, inj)) {
+                    errors.push(e.clone());
+                }
             }
         }
         if errors.is_empty() {
@@ -188,18 +274,22 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id() == id)
     }
 
-    /// Whether any rule applies to files of `lang`.
+    /// Whether any rule applies to files of `lang`, directly or to code embedded in them.
     pub fn covers(&self, lang: Lang) -> bool {
-        self.compiled.contains_key(&lang)
+        self.compiled.contains_key(&lang) || self.injections.contains_key(&lang)
     }
 
     /// Whether `text` contains a trigger word of some rule of `lang`; files that don't cannot
     /// produce findings and need not be parsed.
     pub fn may_match(&self, lang: Lang, text: &[u8]) -> bool {
+        let injected = self
+            .injections
+            .get(&lang)
+            .map_or(&[][..], |i| &i.targets[..]);
         let mut words = self
             .rules
             .iter()
-            .filter(|r| r.applies_to(lang))
+            .filter(|r| r.applies_to(lang) || injected.iter().any(|&t| r.applies_to(t)))
             .map(|r| &r.spec.triggers);
         words.any(|triggers| {
             triggers.is_empty()
@@ -209,9 +299,112 @@ impl RuleSet {
         })
     }
 
-    /// Runs the rules of `lang` over `range` of `tree` (the whole tree when `None`).
-    /// Returns every match intersecting the range, sorted by position.
+    /// Runs the rules of `lang` over `range` of `tree` (the whole tree when `None`), and the
+    /// rules of embedded languages over the code embedded there. Returns every match
+    /// intersecting the range, sorted by position.
     pub fn find<S: Source + ?Sized>(
+        &self,
+        lang: Lang,
+        tree: &Tree,
+        src: &S,
+        rel_path: &str,
+        range: Option<Range<usize>>,
+    ) -> Vec<Finding> {
+        self.find_at_depth(lang, tree, src, rel_path, range, 0)
+    }
+
+    fn find_at_depth<S: Source + ?Sized>(
+        &self,
+        lang: Lang,
+        tree: &Tree,
+        src: &S,
+        rel_path: &str,
+        range: Option<Range<usize>>,
+        depth: usize,
+    ) -> Vec<Finding> {
+        let mut out = self.find_rules(lang, tree, src, rel_path, range.clone());
+        if depth < MAX_INJECTION_DEPTH {
+            out.extend(self.find_injected(lang, tree, src, rel_path, range, depth));
+        }
+        out.sort_by(|a, b| {
+            (a.range.start, a.range.end, a.rule.id()).cmp(&(
+                b.range.start,
+                b.range.end,
+                b.rule.id(),
+            ))
+        });
+        out.dedup_by(|a, b| a.range == b.range && Arc::ptr_eq(&a.rule, &b.rule));
+        out
+    }
+
+    /// Parses each piece of embedded code in `range` on its own and runs its language's rules;
+    /// findings keep host-file positions, and their match range is the whole injection match,
+    /// so any edit to the embedded code or to what embeds it re-checks them.
+    fn find_injected<S: Source + ?Sized>(
+        &self,
+        lang: Lang,
+        tree: &Tree,
+        src: &S,
+        rel_path: &str,
+        range: Option<Range<usize>>,
+        depth: usize,
+    ) -> Vec<Finding> {
+        let Some(inj) = self.injection_query(lang) else {
+            return Vec::new();
+        };
+        let mut cursor = QueryCursor::new();
+        if let Some(range) = range {
+            cursor.set_byte_range(range);
+        }
+        let provider = |node: Node<'_>| std::iter::once(src.bytes_of(node.byte_range()));
+        // (language, embedded code, bytes the whole injection match covers)
+        let mut pieces: Vec<(Lang, Range<usize>, Range<usize>)> = Vec::new();
+        let mut matches = cursor.matches(&inj.query, tree.root_node(), provider);
+        while let Some(m) = matches.next() {
+            let Some(target) = inj.pattern_lang[m.pattern_index] else {
+                continue;
+            };
+            let (match_start, match_end) = m.captures.iter().fold((usize::MAX, 0), |(s, e), c| {
+                (s.min(c.node.start_byte()), e.max(c.node.end_byte()))
+            });
+            for c in m.captures.iter().filter(|c| c.index == inj.content_capture) {
+                let mut start = c.node.start_byte();
+                // A YAML block scalar starts with its `|`/`>` indicator line, which is not code.
+                if c.node.kind() == "block_scalar" {
+                    let head = src.bytes_of(start..c.node.end_byte());
+                    start += head
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(head.len(), |i| i + 1);
+                }
+                pieces.push((
+                    target,
+                    start..c.node.end_byte(),
+                    match_start.min(start)..match_end,
+                ));
+            }
+        }
+        let mut out = Vec::new();
+        let mut parser = tree_sitter::Parser::new();
+        for (target, piece, matched) in pieces {
+            if piece.is_empty() || parser.set_language(&target.grammar()).is_err() {
+                continue;
+            }
+            let text = src.bytes_of(piece.clone());
+            let Some(sub) = parser.parse(&*text, None) else {
+                continue;
+            };
+            for mut f in self.find_at_depth(target, &sub, &*text, rel_path, None, depth + 1) {
+                f.range = f.range.start + piece.start..f.range.end + piece.start;
+                // Any edit to the host construct (`os.system(…)`, the `run:` key) re-checks it.
+                f.match_range = matched.clone();
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    fn find_rules<S: Source + ?Sized>(
         &self,
         lang: Lang,
         tree: &Tree,
@@ -294,6 +487,45 @@ fn terminated_end(node: Node<'_>) -> usize {
             _ => return node.end_byte(),
         }
     }
+}
+
+fn compile_injections(lang: Lang, inj: &Injections) -> Result<InjectionQuery, RuleError> {
+    let query = Query::new(&lang.grammar(), &inj.source).map_err(|e| RuleError::Query {
+        origin: inj.origin.clone(),
+        id: "injections".into(),
+        row: e.row + 1,
+        column: e.column + 1,
+        message: e.message,
+    })?;
+    let invalid = |message: String| RuleError::Invalid {
+        origin: inj.origin.clone(),
+        id: "injections".into(),
+        message,
+    };
+    let content_capture = query
+        .capture_index_for_name("injection.content")
+        .ok_or_else(|| invalid("needs an `@injection.content` capture".into()))?;
+    let mut pattern_lang = Vec::new();
+    for p in 0..query.pattern_count() {
+        let named = query
+            .property_settings(p)
+            .iter()
+            .find(|prop| &*prop.key == "injection.language")
+            .and_then(|prop| prop.value.as_deref().map(str::to_string));
+        let lang = match named {
+            Some(name) => Some(
+                Lang::from_name(&name)
+                    .ok_or_else(|| invalid(format!("unknown injection.language `{name}`")))?,
+            ),
+            None => None,
+        };
+        pattern_lang.push(lang);
+    }
+    Ok(InjectionQuery {
+        query,
+        content_capture,
+        pattern_lang,
+    })
 }
 
 fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compiled, Vec<RuleError>> {

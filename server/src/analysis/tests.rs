@@ -187,3 +187,66 @@ query = '((call_expression function: (identifier) @f) @finding (#eq? @f "eval"))
     }
     assert!(analyze_text(&rules, Lang::Python, "eval(code)", "a").is_empty());
 }
+
+/// `(language, host code, rule, the code the finding must cover)`: embedded SQL and shell are
+/// analysed with their own language's rules and reported at host-file positions.
+const INJECTED: &[(Lang, &str, &str, &str)] = &[
+    (Lang::Python, "cur.execute(\"DROP TABLE users\")\n", "sql/drop-table", "DROP TABLE users"),
+    (Lang::Python, "conn.execute(text('DELETE FROM sessions'))\n", "sql/delete-without-where", "DELETE FROM sessions"),
+    (Lang::Python, "os.system(\"rm -rf $HOME/cache\")\n", "shell/rm-rf", "rm -rf $HOME/cache"),
+    (Lang::JavaScript, "await db.query('TRUNCATE orders');\n", "sql/truncate", "TRUNCATE orders"),
+    (Lang::TypeScript, "const r = await sql`DROP TABLE ${t}`;\n", "sql/drop-table", "DROP TABLE"),
+    (Lang::Tsx, "execSync(`terraform destroy -auto-approve`);\n", "shell/terraform-destroy", "terraform destroy -auto-approve"),
+    (Lang::Go, "package m\nfunc f() { db.Exec(\"DROP TABLE users\") }\n", "sql/drop-table", "DROP TABLE users"),
+    (Lang::Go, "package m\nfunc f() { db.ExecContext(ctx, `TRUNCATE audit`) }\n", "sql/truncate", "TRUNCATE audit"),
+    (
+        Lang::Yaml,
+        "jobs:\n  deploy:\n    steps:\n      - name: Tear down\n        run: |\n          echo bye\n          terraform destroy -auto-approve\n",
+        "shell/terraform-destroy",
+        "terraform destroy -auto-approve",
+    ),
+    (Lang::Yaml, "steps:\n  - run: rm -rf \"$DIR/\"\n", "shell/rm-rf", "rm -rf \"$DIR/\""),
+    (Lang::Yaml, "cleanup:\n  script:\n    - git push --force origin main\n", "shell/git-push-force", "git push --force origin main"),
+    (Lang::Dockerfile, "FROM debian\nRUN apt-get update && \\\n    rm -rf /var/lib/*\n", "shell/rm-rf", "rm -rf /var/lib/*"),
+];
+
+#[test]
+fn embedded_sql_and_shell_are_checked_with_their_own_rules() {
+    let rules = builtin();
+    for (lang, text, rule, covered) in INJECTED {
+        let found = analyze_text(&rules, *lang, text, "x");
+        let f = found
+            .iter()
+            .find(|f| f.rule.id() == *rule)
+            .unwrap_or_else(|| panic!("{lang}: {rule} not found in {text:?}; found {found:?}"));
+        assert!(
+            text[f.range.clone()].starts_with(covered),
+            "{lang}: {rule} reported {:?}",
+            &text[f.range.clone()]
+        );
+        assert!(
+            rules.may_match(*lang, text.as_bytes()),
+            "{lang}: the prefilter would skip {text:?}"
+        );
+    }
+}
+
+#[test]
+fn words_in_ordinary_strings_and_keys_are_not_code() {
+    let rules = builtin();
+    for (lang, text) in [
+        (
+            Lang::Python,
+            "print(\"DROP TABLE users\")\nlog.info('rm -rf /')\n",
+        ),
+        (Lang::JavaScript, "console.log('DROP TABLE users');\n"),
+        (
+            Lang::Yaml,
+            "steps:\n  - name: rm -rf everything\n    with:\n      args: terraform destroy\n",
+        ),
+        (Lang::Dockerfile, "FROM debian\nLABEL note=\"rm -rf /\"\n"),
+    ] {
+        let found = analyze_text(&rules, lang, text, "x");
+        assert!(found.is_empty(), "{lang}: {found:?}");
+    }
+}

@@ -30,6 +30,11 @@ pub fn changed_near(old: &Tree, new: &Tree, edited: &[Range<usize>]) -> Option<V
 }
 
 fn around<'t>(old_root: Node<'t>, new_root: Node<'t>, edit: Range<usize>) -> Option<Range<usize>> {
+    // A root that changed kind (a file that no longer parses as a program is an ERROR root)
+    // shares nothing to walk over.
+    if old_root.kind_id() != new_root.kind_id() {
+        return None;
+    }
     let (mut old_parent, mut new_parent) = (old_root, new_root);
     let mut budget = WALK_BUDGET;
     let mut spend = || {
@@ -72,7 +77,19 @@ fn around<'t>(old_root: Node<'t>, new_root: Node<'t>, edit: Range<usize>) -> Opt
             spend()?;
             lo = prev;
         }
-        let range = lo.start_byte().min(edit.start)..hi.end_byte().max(edit.end);
+        // Walking off either end without meeting a shared sibling: whatever the parent holds
+        // beyond its visible children (skipped tokens in an ERROR) may have changed too.
+        let start = if lo.prev_sibling().is_none() {
+            new_parent.start_byte()
+        } else {
+            lo.start_byte()
+        };
+        let end = if hi.next_sibling().is_none() {
+            new_parent.end_byte()
+        } else {
+            hi.end_byte()
+        };
+        let range = start.min(edit.start)..end.max(edit.end);
         // All the change is inside one child that kept its place and extent: look inside it
         // for a narrower range. (A child that grew or shrank changed as a whole.)
         if lo.id() == hi.id() && lo.child_count() > 0 && !shared(old_parent, lo) {
