@@ -46,32 +46,34 @@ fn around<'t>(old_root: Node<'t>, new_root: Node<'t>, edit: Range<usize>) -> Opt
         if count == 0 {
             return Some(cover(&edit, new_parent));
         }
-        // The first child ending after the edit starts, else the last child.
-        let Some(first) = new_parent
-            .first_child_for_byte(edit.start)
-            .or_else(|| new_parent.child(count - 1))
-        else {
-            return Some(cover(&edit, new_parent));
-        };
-        let mut hi = first;
-        while let Some(next) = hi.next_sibling() {
-            if next.start_byte() > edit.end {
-                break;
-            }
-            hi = next;
+        // The first child ending after the edit starts, else the last child. A cursor walks
+        // forward in constant time per sibling (`Node::next_sibling` starts over from the parent).
+        let mut cursor = new_parent.walk();
+        if cursor.goto_first_child_for_byte(edit.start).is_none() {
+            cursor.goto_first_child();
+            while cursor.goto_next_sibling() {}
         }
-        // Rebuilt neighbours changed too (a statement that absorbed the next one, a string that
-        // now runs on); shared ones are exactly as before, and so is everything past them.
-        while let Some(next) = hi.next_sibling() {
-            if shared(old_parent, next) {
-                break;
+        let first = cursor.node();
+        // Everything the edit covers, then rebuilt neighbours (a statement that absorbed the next
+        // one, a string that now runs on); shared ones are exactly as before, and so is all past them.
+        let mut hi = first;
+        let mut off_end = true;
+        while cursor.goto_next_sibling() {
+            let next = cursor.node();
+            if next.start_byte() > edit.end {
+                if shared(old_parent, next) {
+                    off_end = false;
+                    break;
+                }
+                spend()?;
             }
-            spend()?;
             hi = next;
         }
         let mut lo = first;
+        let mut off_start = true;
         while let Some(prev) = lo.prev_sibling() {
             if shared(old_parent, prev) {
+                off_start = false;
                 break;
             }
             spend()?;
@@ -79,12 +81,12 @@ fn around<'t>(old_root: Node<'t>, new_root: Node<'t>, edit: Range<usize>) -> Opt
         }
         // Walking off either end without meeting a shared sibling: whatever the parent holds
         // beyond its visible children (skipped tokens in an ERROR) may have changed too.
-        let start = if lo.prev_sibling().is_none() {
+        let start = if off_start {
             new_parent.start_byte()
         } else {
             lo.start_byte()
         };
-        let end = if hi.next_sibling().is_none() {
+        let end = if off_end {
             new_parent.end_byte()
         } else {
             hi.end_byte()
