@@ -352,10 +352,7 @@ impl RuleSet {
         let Some(inj) = self.injection_query(lang) else {
             return Vec::new();
         };
-        let mut cursor = QueryCursor::new();
-        if let Some(range) = range {
-            cursor.set_byte_range(range);
-        }
+        let mut cursor = cursor_over(range);
         let provider = |node: Node<'_>| std::iter::once(src.bytes_of(node.byte_range()));
         // (language, embedded code, bytes the whole injection match covers)
         let mut pieces: Vec<(Lang, Range<usize>, Range<usize>)> = Vec::new();
@@ -364,9 +361,10 @@ impl RuleSet {
             let Some(target) = inj.pattern_lang[m.pattern_index] else {
                 continue;
             };
-            let (match_start, match_end) = m.captures.iter().fold((usize::MAX, 0), |(s, e), c| {
-                (s.min(c.node.start_byte()), e.max(c.node.end_byte()))
-            });
+            let Range {
+                start: match_start,
+                end: match_end,
+            } = extent(m);
             for c in m.captures.iter().filter(|c| c.index == inj.content_capture) {
                 let mut start = c.node.start_byte();
                 // A YAML block scalar starts with its `|`/`>` indicator line, which is not code.
@@ -415,10 +413,7 @@ impl RuleSet {
         let Some(compiled) = self.compiled(lang) else {
             return Vec::new();
         };
-        let mut cursor = QueryCursor::new();
-        if let Some(range) = range {
-            cursor.set_byte_range(range);
-        }
+        let mut cursor = cursor_over(range);
         let provider = |node: Node<'_>| std::iter::once(src.bytes_of(node.byte_range()));
         let mut matches = cursor.matches(&compiled.query, tree.root_node(), provider);
         let mut out: Vec<Finding> = Vec::new();
@@ -436,10 +431,7 @@ impl RuleSet {
                 .finding_capture
                 .and_then(|idx| m.captures.iter().find(|c| c.index == idx))
                 .map(|c| c.node);
-            let (start, end) = m.captures.iter().fold((usize::MAX, 0), |(s, e), c| {
-                (s.min(c.node.start_byte()), e.max(c.node.end_byte()))
-            });
-            let start = start.min(end);
+            let Range { start, end } = extent(m);
             let range = finding_node.map_or(start..end, |n| n.start_byte()..terminated_end(n));
             let end = end.max(range.end);
             if out
@@ -466,6 +458,23 @@ impl RuleSet {
         });
         out
     }
+}
+
+/// A query cursor limited to `range` (to intersecting matches), or over everything.
+fn cursor_over(range: Option<Range<usize>>) -> QueryCursor {
+    let mut cursor = QueryCursor::new();
+    if let Some(range) = range {
+        cursor.set_byte_range(range);
+    }
+    cursor
+}
+
+/// The bytes all captures of a match cover.
+fn extent(m: &QueryMatch<'_, '_>) -> Range<usize> {
+    let (start, end) = m.captures.iter().fold((usize::MAX, 0), |(s, e), c| {
+        (s.min(c.node.start_byte()), e.max(c.node.end_byte()))
+    });
+    start.min(end)..end
 }
 
 /// The end of `node`, extended over a `;` that directly ends its statement, so the reported

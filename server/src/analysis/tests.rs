@@ -1,16 +1,16 @@
 use super::*;
 
+fn lines(errors: &[RuleError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn builtin() -> RuleSet {
-    RuleSet::builtin().unwrap_or_else(|errors| {
-        panic!(
-            "built-in rules must load:\n{}",
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    })
+    RuleSet::builtin()
+        .unwrap_or_else(|errors| panic!("built-in rules must load:\n{}", lines(&errors)))
 }
 
 /// Every rule's `flag` examples must produce a finding of that rule, its `ok` examples none,
@@ -157,14 +157,7 @@ fn prefilter_is_case_insensitive() {
 fn every_builtin_query_compiles() {
     let rules = builtin();
     if let Err(errors) = rules.compile_all() {
-        panic!(
-            "{}",
-            errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        panic!("{}", lines(&errors));
     }
 }
 
