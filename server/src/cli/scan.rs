@@ -50,6 +50,9 @@ pub struct JsonFinding {
     pub fingerprint: String,
     pub author: &'static str,
     pub signoff: &'static str,
+    /// The source line the finding starts on, for the text output's code frame.
+    #[serde(skip)]
+    pub line_text: String,
 }
 
 #[derive(Debug, Serialize, Clone, Copy)]
@@ -65,7 +68,7 @@ pub struct JsonReport {
 }
 
 /// A file's findings with their start and end, or why it was skipped.
-type FileResult = Result<Vec<(Finding, LineColumn, LineColumn)>, String>;
+type FileResult = Result<Vec<(Finding, LineColumn, LineColumn, String)>, String>;
 
 struct Input {
     path: PathBuf,
@@ -106,7 +109,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
         let input = &inputs[i];
         match result {
             Ok(found) => {
-                for (f, start, end) in found {
+                for (f, start, end, line_text) in found {
                     let signoff = ledgers
                         .get(&input.root)
                         .map_or(SignoffState::None, |l| l.state(&f.fingerprint));
@@ -122,6 +125,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
                         fingerprint: f.fingerprint.clone(),
                         author: "unknown",
                         signoff: signoff.as_str(),
+                        line_text,
                     });
                 }
             }
@@ -196,10 +200,7 @@ fn collect_inputs(paths: &[PathBuf], rules: &RuleSet) -> Result<(Vec<Input>, usi
     Ok((inputs, scanned))
 }
 
-fn scan_file(
-    rules: &RuleSet,
-    input: &Input,
-) -> Result<Vec<(Finding, LineColumn, LineColumn)>, String> {
+fn scan_file(rules: &RuleSet, input: &Input) -> FileResult {
     let meta = std::fs::metadata(&input.path).map_err(|e| e.to_string())?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!("larger than {} MiB", MAX_FILE_BYTES >> 20));
@@ -219,7 +220,8 @@ fn scan_file(
         .into_iter()
         .map(|f| {
             let (s, e) = (lines.at(&text, f.range.start), lines.at(&text, f.range.end));
-            (f, s, e)
+            let line_text = lines.line(&text, s.line).to_string();
+            (f, s, e, line_text)
         })
         .collect())
 }
@@ -236,6 +238,13 @@ impl LineIndex {
         LineIndex { starts }
     }
 
+    /// The text of 1-based line `line`, without its line break.
+    fn line<'t>(&self, text: &'t str, line: usize) -> &'t str {
+        let start = self.starts[line - 1];
+        let end = self.starts.get(line).map_or(text.len(), |&next| next - 1);
+        text[start..end].trim_end_matches('\r')
+    }
+
     fn at(&self, text: &str, byte: usize) -> LineColumn {
         let line = self.starts.partition_point(|&s| s <= byte) - 1;
         let column = text[self.starts[line]..byte].chars().count() + 1;
@@ -246,6 +255,8 @@ impl LineIndex {
     }
 }
 
+/// Ruff-style: the rule and message, a clickable `path:line:column`, and the line with the
+/// finding underlined.
 fn print_text(
     out: &mut impl Write,
     findings: &[JsonFinding],
@@ -254,23 +265,32 @@ fn print_text(
     let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
     files.dedup();
     for f in findings {
-        let pending = match f.signoff {
+        let state = match f.signoff {
             "pending" => " (sign-off pending)",
             "approved" => " (approved)",
             _ => "",
         };
+        writeln!(out, "{}[{}]: {}{}", f.severity, f.rule, f.message, state)?;
+        let gutter = f.start.line.to_string().len();
         writeln!(
             out,
-            "{}:{}:{}: {} [{}] {}{}",
-            f.path, f.start.line, f.start.column, f.severity, f.rule, f.message, pending
+            "{:gutter$}--> {}:{}:{}",
+            "", f.path, f.start.line, f.start.column
         )?;
-        let first_line = f.snippet.lines().next().unwrap_or("");
-        let more = if f.snippet.lines().nth(1).is_some() {
-            " …"
+        // Tabs print as one column so the underline stays under the code.
+        let line = f.line_text.replace('\t', " ");
+        let width = line.chars().count();
+        let from = f.start.column - 1;
+        let to = if f.end.line == f.start.line {
+            f.end.column - 1
         } else {
-            ""
+            width
         };
-        writeln!(out, "  {:>5} | {}{}", f.start.line, first_line, more)?;
+        let carets = "^".repeat(to.saturating_sub(from).max(1));
+        writeln!(out, "{:gutter$} |", "")?;
+        writeln!(out, "{} | {}", f.start.line, line)?;
+        writeln!(out, "{:gutter$} | {:from$}{}", "", "", carets)?;
+        writeln!(out)?;
     }
     let noun = if findings.len() == 1 {
         "finding"
