@@ -226,6 +226,17 @@ local function stop(client)
   end
 end
 
+-- Ends a scenario step: stops the client, drops the buffer, re-raises the step's error if any.
+local function finish(client, buf, ok, err)
+  stop(client)
+  if buf then
+    vim.api.nvim_buf_delete(buf, { force = true })
+  end
+  if not ok then
+    error(err, 0)
+  end
+end
+
 local function countersign_diags(buf)
   return vim.tbl_filter(function(d)
     return d.source == 'countersign'
@@ -402,11 +413,7 @@ local function ai_flow(repo, rel, lines, opts)
       check(not note:find('does not support command', 1, true), 'Neovim said: %s', note)
     end
   end)
-  stop(client)
-  vim.api.nvim_buf_delete(buf, { force = true })
-  if not ok then
-    error(err, 0)
-  end
+  finish(client, buf, ok, err)
 end
 
 local MULTIBYTE = { '-- 表 😀 notes', "SELECT '😀'; DROP TABLE users;" }
@@ -462,11 +469,7 @@ local scenarios = {
         end
         check(singles >= #typed, 'expected %d one-character changes, saw %d', #typed, singles)
       end)
-      stop(client)
-      vim.api.nvim_buf_delete(buf, { force = true })
-      if not ok then
-        error(err, 0)
-      end
+      finish(client, buf, ok, err)
     end,
   },
   {
@@ -509,13 +512,7 @@ local scenarios = {
         expect_drop_error(buf, client)
       end)
       vim.lsp.enable('countersign', false)
-      stop(client)
-      if buf then
-        vim.api.nvim_buf_delete(buf, { force = true })
-      end
-      if not ok then
-        error(err, 0)
-      end
+      finish(client, buf, ok, err)
     end,
   },
   {
@@ -549,11 +546,7 @@ local scenarios = {
             end
           end
         end)
-        stop(client)
-        vim.api.nvim_buf_delete(buf, { force = true })
-        if not ok then
-          error(err, 0)
-        end
+        finish(client, buf, ok, err)
       end
       check(#problems == 0, 'typed code reported as AI-written:\n    %s', table.concat(problems, '\n    '))
     end,
@@ -595,11 +588,7 @@ local scenarios = {
           tostring(named and named + 1)
         )
       end)
-      stop(client)
-      vim.api.nvim_buf_delete(buf, { force = true })
-      if not ok then
-        error(err, 0)
-      end
+      finish(client, buf, ok, err)
     end,
   },
 }
