@@ -43,7 +43,10 @@ fn around<'t>(old_root: Node<'t>, new_root: Node<'t>, edit: Range<usize>) -> Opt
     };
     loop {
         let count = new_parent.child_count();
-        if count == 0 {
+        // Error recovery may regroup the unchanged tokens before a reused node differently
+        // (`;` a word of its own in one parse, part of a command in the next): inside an ERROR,
+        // sharing says nothing about the neighbours, so all of it may have changed.
+        if count == 0 || new_parent.is_error() {
             return Some(cover(&edit, new_parent));
         }
         // The first child ending after the edit starts, else the last child. A cursor walks
