@@ -1,11 +1,12 @@
 //! `countersign.toml`: one schema for the server and the CLI. Every key is optional; unknown
 //! keys are errors that name the file, the key and the line.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::analysis::Severity;
+use crate::analysis::{RuleSpec, Severity};
 use crate::provenance::BulkEditHeuristic;
 
 pub const FILE_NAME: &str = "countersign.toml";
@@ -15,6 +16,53 @@ pub const FILE_NAME: &str = "countersign.toml";
 pub struct Config {
     pub provenance: ProvenanceConfig,
     pub policy: PolicyConfig,
+    pub production: ProductionConfig,
+    /// Severity overrides by rule id; `off` turns a rule off.
+    pub severity: BTreeMap<String, Level>,
+    /// The repository's own rules, in the same schema as the built-in rule files.
+    pub rules: Vec<RuleSpec>,
+}
+
+impl Config {
+    /// Whether the rules, markers and severities are the built-in ones.
+    pub fn uses_builtin_rules(&self) -> bool {
+        self.rules.is_empty()
+            && self.severity.is_empty()
+            && self.production == ProductionConfig::default()
+    }
+}
+
+/// What marks code as production-touching, added to the built-in markers (see
+/// `analysis::markers`) unless `defaults = false`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProductionConfig {
+    /// Keep the built-in markers and add these to them.
+    pub defaults: bool,
+    /// Host globs: `*.prod.example.com`.
+    pub hosts: Vec<String>,
+    /// Environment-variable globs: `PROD_*`, `*_PRODUCTION_*`.
+    pub env: Vec<String>,
+    /// Values that name the production environment: `prod`, `live`.
+    pub words: Vec<String>,
+    /// Path globs whose files deploy or configure production: `infra/prod/**`.
+    pub paths: Vec<String>,
+    /// Path globs where markers are not reported; replaces the built-in test-code globs when
+    /// given (`exclude = []` reports markers everywhere).
+    pub exclude: Option<Vec<String>>,
+}
+
+impl Default for ProductionConfig {
+    fn default() -> Self {
+        ProductionConfig {
+            defaults: true,
+            hosts: Vec::new(),
+            env: Vec::new(),
+            words: Vec::new(),
+            paths: Vec::new(),
+            exclude: None,
+        }
+    }
 }
 
 /// How authorship is inferred.
@@ -74,6 +122,16 @@ pub enum Level {
 }
 
 impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Off => "off",
+            Level::Hint => "hint",
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+
     pub fn severity(self) -> Option<Severity> {
         match self {
             Level::Off => None,

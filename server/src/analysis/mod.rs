@@ -4,6 +4,7 @@
 //! whatever the number of rules. [`Findings`] is a per-document cache: edits shift or drop
 //! cached findings, and only the dirty byte ranges are queried again.
 
+pub mod markers;
 pub mod rule;
 
 use std::{
@@ -18,7 +19,10 @@ use sha2::{Digest, Sha256};
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, Query, QueryCursor, QueryMatch, QueryPredicateArg, Tree};
 
+pub use markers::Markers;
 pub use rule::{Category, Rule, RuleError, RuleSpec, Severity};
+
+use crate::config::Config;
 
 /// Text that findings can be read from: a plain byte slice (CLI) or a rope (editor buffers).
 pub trait Source {
@@ -57,6 +61,33 @@ pub struct Finding {
     pub snippet: String,
     /// hash(rule id, repo-relative path, normalized snippet): what a sign-off is bound to.
     pub fingerprint: String,
+    /// Found in code embedded in another language (SQL in a Python string).
+    pub embedded: bool,
+}
+
+/// The findings worth showing: one per range (the most severe), and none for a construct whose
+/// embedded code has its own, more precise finding (`os.system("rm -rf /")` is reported once, as
+/// `rm -rf /`). `findings` are sorted by position, as [`RuleSet::find`] returns them.
+pub fn deduplicate(findings: &[Finding]) -> Vec<&Finding> {
+    let mut out: Vec<&Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        let host_of_embedded = !f.embedded
+            && findings.iter().any(|e| {
+                e.embedded
+                    && f.range.start <= e.range.start
+                    && e.range.end <= f.range.end
+                    && e.range != f.range
+            });
+        if host_of_embedded {
+            continue;
+        }
+        match out.iter_mut().find(|kept| kept.range == f.range) {
+            Some(kept) if f.rule.spec.severity > kept.rule.spec.severity => *kept = f,
+            Some(_) => {}
+            None => out.push(f),
+        }
+    }
+    out
 }
 
 /// The fingerprint a sign-off is bound to. Whitespace is normalized so re-indenting the code
@@ -95,6 +126,26 @@ pub struct RuleSet {
     compiled: HashMap<Lang, OnceLock<Result<Compiled, Vec<RuleError>>>>,
     /// Injection queries by host language, compiled on first use like the rules.
     injections: HashMap<Lang, Injections>,
+    /// What the production-marker predicates look for.
+    markers: Markers,
+    /// The scan prefilter of each language (indexed by `Lang as usize`), built on first use.
+    prefilters: [OnceLock<Prefilter>; Lang::ALL.len()],
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .field("markers", &self.markers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a file can hold a finding, judged from its bytes before parsing.
+enum Prefilter {
+    Always,
+    Never,
+    Words(aho_corasick::AhoCorasick),
 }
 
 /// Where a host language embeds code of other languages (`<language>/injections.scm`, in the
@@ -120,6 +171,19 @@ const MAX_INJECTION_DEPTH: usize = 1;
 impl RuleSet {
     /// The rules shipped with Countersign (their queries compile lazily; tests check them all).
     pub fn builtin() -> Result<RuleSet, Vec<RuleError>> {
+        RuleSet::configured(&Config::default(), "countersign.toml")
+    }
+
+    /// The built-in rules as a repository's configuration adjusts them: its production markers,
+    /// severity overrides and own rules (`origin` names the configuration file in errors). The
+    /// repository's rules are compiled now, so a broken query is reported with its position.
+    pub fn configured(config: &Config, origin: &str) -> Result<RuleSet, Vec<RuleError>> {
+        let config_error = |message: String| RuleError::Config {
+            origin: origin.to_string(),
+            message,
+        };
+        let markers =
+            Markers::new(&config.production).map_err(|e| vec![config_error(e.to_string())])?;
         let mut rules = Vec::new();
         let mut errors = Vec::new();
         for file in BUILTIN_RULES {
@@ -128,13 +192,58 @@ impl RuleSet {
                 Err(e) => errors.push(e),
             }
         }
+        let builtin_count = rules.len();
+        for spec in &config.rules {
+            match Rule::from_spec(origin, spec.clone()) {
+                Ok(rule) => rules.push(rule),
+                Err(e) => errors.push(e),
+            }
+        }
+        let mut off = Vec::new();
+        for (id, level) in &config.severity {
+            match rules.iter_mut().find(|r| r.id() == id) {
+                Some(rule) => match level.severity() {
+                    Some(severity) => rule.spec.severity = severity,
+                    None => off.push(id.clone()),
+                },
+                None => errors.push(config_error(format!(
+                    "[severity] names unknown rule `{id}` (`countersign rules list` shows them)"
+                ))),
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut set = RuleSet::lazy(rules)?;
+        let user_langs: Vec<Lang> = rules[builtin_count..]
+            .iter()
+            .filter(|r| !off.iter().any(|id| id == r.id()))
+            .flat_map(|r| r.langs.clone())
+            .collect();
+        rules.retain(|r| !off.iter().any(|id| id == r.id()));
+        for rule in &mut rules {
+            if rule.marker {
+                rule.spec.triggers = marker_triggers(rule, &markers);
+            }
+        }
+        let mut set = RuleSet::lazy(rules, markers)?;
         set.add_injections(BUILTIN_INJECTIONS.iter().map(|f| (f.path, f.source)))
             .map_err(|e| vec![e])?;
-        Ok(set)
+        let mut errors = Vec::new();
+        for lang in Lang::ALL.into_iter().filter(|l| user_langs.contains(l)) {
+            if let Some(Err(e)) = set.compiled_result(lang) {
+                errors.extend(e.iter().cloned());
+            }
+        }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The configured production markers.
+    pub fn markers(&self) -> &Markers {
+        &self.markers
     }
 
     /// Adds injection queries: `(origin, text)` pairs. A first line `; languages: a, b` names
@@ -192,12 +301,12 @@ impl RuleSet {
     /// Loads rules and compiles every query now, so each broken rule is reported up front,
     /// naming its file and query position.
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet, Vec<RuleError>> {
-        let set = RuleSet::lazy(rules)?;
+        let set = RuleSet::lazy(rules, Markers::default())?;
         set.compile_all().map(|()| set)
     }
 
     /// Loads rules, checking ids; queries are compiled on first use.
-    fn lazy(rules: Vec<Rule>) -> Result<RuleSet, Vec<RuleError>> {
+    fn lazy(rules: Vec<Rule>, markers: Markers) -> Result<RuleSet, Vec<RuleError>> {
         let rules: Vec<Arc<Rule>> = rules.into_iter().map(Arc::new).collect();
         let mut errors = Vec::new();
         let mut seen = HashMap::new();
@@ -221,6 +330,8 @@ impl RuleSet {
             rules,
             compiled,
             injections: HashMap::new(),
+            markers,
+            prefilters: Default::default(),
         })
     }
 
@@ -282,21 +393,48 @@ impl RuleSet {
     /// Whether `text` contains a trigger word of some rule of `lang`; files that don't cannot
     /// produce findings and need not be parsed.
     pub fn may_match(&self, lang: Lang, text: &[u8]) -> bool {
+        let prefilter = self.prefilters[lang as usize].get_or_init(|| self.prefilter(lang));
+        match prefilter {
+            Prefilter::Always => true,
+            Prefilter::Never => false,
+            Prefilter::Words(words) => words.is_match(text),
+        }
+    }
+
+    /// One automaton over the trigger words of every rule that can run on files of `lang`.
+    fn prefilter(&self, lang: Lang) -> Prefilter {
         let injected = self
             .injections
             .get(&lang)
             .map_or(&[][..], |i| &i.targets[..]);
-        let mut words = self
+        let mut words: Vec<&str> = Vec::new();
+        let mut any = false;
+        for rule in self
             .rules
             .iter()
             .filter(|r| r.applies_to(lang) || injected.iter().any(|&t| r.applies_to(t)))
-            .map(|r| &r.spec.triggers);
-        words.any(|triggers| {
-            triggers.is_empty()
-                || triggers
-                    .iter()
-                    .any(|t| contains_ignore_case(text, t.as_bytes()))
-        })
+        {
+            any = true;
+            if rule.spec.triggers.is_empty() {
+                return Prefilter::Always;
+            }
+            words.extend(rule.spec.triggers.iter().map(String::as_str));
+        }
+        if !any {
+            return Prefilter::Never;
+        }
+        words.sort_unstable();
+        words.dedup();
+        match aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&words)
+        {
+            Ok(automaton) => Prefilter::Words(automaton),
+            Err(e) => {
+                tracing::error!("trigger words not compiled, parsing every file: {e}");
+                Prefilter::Always
+            }
+        }
     }
 
     /// Runs the rules of `lang` over `range` of `tree` (the whole tree when `None`), and the
@@ -393,6 +531,7 @@ impl RuleSet {
                 continue;
             };
             for mut f in self.find_at_depth(target, &sub, &*text, rel_path, None, depth + 1) {
+                f.embedded = true;
                 f.range = f.range.start + piece.start..f.range.end + piece.start;
                 // Any edit to the host construct (`os.system(…)`, the `run:` key) re-checks it.
                 f.match_range = matched.clone();
@@ -413,6 +552,7 @@ impl RuleSet {
         let Some(compiled) = self.compiled(lang) else {
             return Vec::new();
         };
+        let quiet_markers = self.markers.excluded(rel_path);
         let mut cursor = cursor_over(range);
         let provider = |node: Node<'_>| std::iter::once(src.bytes_of(node.byte_range()));
         let mut matches = cursor.matches(&compiled.query, tree.root_node(), provider);
@@ -422,11 +562,14 @@ impl RuleSet {
             if m.captures
                 .iter()
                 .any(|c| c.node.is_missing() || c.node.start_byte() == c.node.end_byte())
-                || !custom_predicates_hold(&compiled.query, m, src)
+                || !custom_predicates_hold(&compiled.query, m, src, &self.markers)
             {
                 continue;
             }
             let rule = &self.rules[compiled.pattern_rule[m.pattern_index]];
+            if quiet_markers && rule.marker {
+                continue;
+            }
             let finding_node = compiled
                 .finding_capture
                 .and_then(|idx| m.captures.iter().find(|c| c.index == idx))
@@ -447,6 +590,7 @@ impl RuleSet {
                 range,
                 match_range: start..end,
                 snippet,
+                embedded: false,
             });
         }
         out.sort_by(|a, b| {
@@ -498,13 +642,27 @@ fn terminated_end(node: Node<'_>) -> usize {
     }
 }
 
+/// Tree-sitter's message is often just the offending name; say what is wrong with it.
+fn describe_query_error(lang: Lang, e: &tree_sitter::QueryError) -> String {
+    use tree_sitter::QueryErrorKind as K;
+    match e.kind {
+        K::NodeType => format!("the {lang} grammar has no node type `{}`", e.message),
+        K::Field => format!("the {lang} grammar has no field `{}`", e.message),
+        K::Capture => format!("unknown capture `@{}`", e.message),
+        K::Predicate => format!("bad predicate: {}", e.message),
+        K::Structure => format!("impossible pattern structure near `{}`", e.message),
+        K::Syntax => format!("syntax error: {}", e.message),
+        K::Language => format!("grammar version problem: {}", e.message),
+    }
+}
+
 fn compile_injections(lang: Lang, inj: &Injections) -> Result<InjectionQuery, RuleError> {
     let query = Query::new(&lang.grammar(), &inj.source).map_err(|e| RuleError::Query {
         origin: inj.origin.clone(),
         id: "injections".into(),
         row: e.row + 1,
         column: e.column + 1,
-        message: e.message,
+        message: describe_query_error(lang, &e),
     })?;
     let invalid = |message: String| RuleError::Invalid {
         origin: inj.origin.clone(),
@@ -543,7 +701,7 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
     let mut starts = Vec::new();
     for &i in members {
         starts.push((source.len(), i));
-        source.push_str(&rules[i].spec.query);
+        source.push_str(rules[i].query_for(lang));
         source.push('\n');
     }
     let query = match Query::new(&grammar, &source) {
@@ -553,7 +711,7 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
             let errors = members
                 .iter()
                 .filter_map(|&i| {
-                    Query::new(&grammar, &rules[i].spec.query)
+                    Query::new(&grammar, rules[i].query_for(lang))
                         .err()
                         .map(|e| (i, e))
                 })
@@ -562,7 +720,7 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
                     id: rules[i].id().to_string(),
                     row: e.row + 1,
                     column: e.column + 1,
-                    message: e.message,
+                    message: describe_query_error(lang, &e),
                 })
                 .collect();
             return Err(errors);
@@ -581,28 +739,34 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
     let mut errors = Vec::new();
     for (p, &rule) in pattern_rule.iter().enumerate() {
         for pred in query.general_predicates(p) {
-            let well_formed = CUSTOM_PREDICATES.contains(&&*pred.operator)
-                && matches!(
-                    &*pred.args,
-                    [QueryPredicateArg::Capture(_), QueryPredicateArg::String(_)]
-                );
+            let well_formed = match &*pred.args {
+                [QueryPredicateArg::Capture(_), QueryPredicateArg::String(_)] => {
+                    CUSTOM_PREDICATES.contains(&&*pred.operator)
+                }
+                [QueryPredicateArg::Capture(_)] => markers::PREDICATES.contains(&&*pred.operator),
+                _ => false,
+            };
             if !well_formed {
+                let supported: Vec<String> = CUSTOM_PREDICATES
+                    .iter()
+                    .map(|p| format!("#{p} @capture node-kind"))
+                    .chain(markers::PREDICATES.iter().map(|p| format!("#{p} @capture")))
+                    .collect();
                 errors.push(RuleError::Invalid {
                     origin: rules[rule].origin.clone(),
                     id: rules[rule].id().to_string(),
                     message: format!(
-                        "unsupported predicate `#{}`; supported beyond tree-sitter's own: {}",
+                        "unsupported predicate `#{}` (or wrong arguments); supported beyond \
+                         tree-sitter's own: {}",
                         pred.operator,
-                        CUSTOM_PREDICATES
-                            .map(|p| format!("#{p} @capture node-kind"))
-                            .join(", ")
+                        supported.join(", ")
                     ),
                 });
             }
         }
     }
     for &i in members {
-        if !rules[i].spec.query.contains("@finding") {
+        if !rules[i].query_for(lang).contains("@finding") {
             errors.push(RuleError::Invalid {
                 origin: rules[i].origin.clone(),
                 id: rules[i].id().to_string(),
@@ -624,53 +788,58 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
 fn custom_predicates_hold<S: Source + ?Sized>(
     query: &Query,
     m: &QueryMatch<'_, '_>,
-    _src: &S,
+    src: &S,
+    markers: &Markers,
 ) -> bool {
     query
         .general_predicates(m.pattern_index)
         .iter()
-        .all(|pred| {
-            let (QueryPredicateArg::Capture(cap), QueryPredicateArg::String(kind)) =
-                (&pred.args[0], &pred.args[1])
-            else {
-                return false;
-            };
-            let has = m.captures.iter().filter(|c| c.index == *cap).any(|c| {
-                let mut walk = c.node.walk();
-                let found = c
-                    .node
-                    .named_children(&mut walk)
-                    .any(|child| child.kind() == &**kind);
-                found
-            });
-            match &*pred.operator {
-                "has-child?" => has,
-                "not-has-child?" => !has,
-                _ => false,
+        .all(|pred| match &*pred.args {
+            [QueryPredicateArg::Capture(cap)] => {
+                m.captures.iter().filter(|c| c.index == *cap).any(|c| {
+                    let text = src.bytes_of(c.node.byte_range());
+                    markers.holds(&pred.operator, &String::from_utf8_lossy(&text))
+                })
             }
+            [QueryPredicateArg::Capture(cap), QueryPredicateArg::String(kind)] => {
+                let has = m.captures.iter().filter(|c| c.index == *cap).any(|c| {
+                    let mut walk = c.node.walk();
+                    let found = c
+                        .node
+                        .named_children(&mut walk)
+                        .any(|child| child.kind() == &**kind);
+                    found
+                });
+                match &*pred.operator {
+                    "has-child?" => has,
+                    "not-has-child?" => !has,
+                    _ => false,
+                }
+            }
+            _ => false,
         })
 }
 
-fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    let first_lower = needle[0].to_ascii_lowercase();
-    let first_upper = needle[0].to_ascii_uppercase();
-    let mut i = 0;
-    while let Some(pos) = haystack[i..]
-        .iter()
-        .position(|&b| b == first_lower || b == first_upper)
-    {
-        let at = i + pos;
-        if haystack.len() - at >= needle.len()
-            && haystack[at..at + needle.len()].eq_ignore_ascii_case(needle)
-        {
-            return true;
+/// The trigger words of a marker rule: those of every marker predicate its queries use (none,
+/// meaning "always parse", if one of them has none).
+fn marker_triggers(rule: &Rule, markers: &Markers) -> Vec<String> {
+    let mut words = Vec::new();
+    for predicate in markers::PREDICATES {
+        let used = rule
+            .langs
+            .iter()
+            .any(|&l| rule.query_for(l).contains(&format!("#{predicate}")));
+        if used {
+            let triggers = markers.triggers(predicate);
+            if triggers.is_empty() {
+                return Vec::new();
+            }
+            words.extend(triggers);
         }
-        i = at + 1;
     }
-    false
+    words.sort();
+    words.dedup();
+    words
 }
 
 /// The findings of one document, kept current across edits.
@@ -783,5 +952,7 @@ pub fn analyze_text(rules: &RuleSet, lang: Lang, text: &str, rel_path: &str) -> 
     }
 }
 
+#[cfg(test)]
+mod config_tests;
 #[cfg(test)]
 mod tests;

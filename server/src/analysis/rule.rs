@@ -2,6 +2,8 @@
 //! query and examples), loaded from TOML, the same schema for built-in and user rules.
 
 use countersign_grammars::Lang;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// What kind of risk a rule describes.
@@ -47,14 +49,27 @@ impl Severity {
     }
 }
 
-/// Snippets that must and must not produce a finding of the rule; they run as tests.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+/// Snippets that must and must not produce a finding of the rule; they run as tests. A rule
+/// with a query per language gives them per language too (`[examples.python]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct Examples {
     #[serde(default)]
     pub flag: Vec<String>,
     #[serde(default)]
     pub ok: Vec<String>,
+    /// Examples for one language (or a comma-separated list of them); any other key lands
+    /// here too and is rejected when the rule is loaded.
+    #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_language: BTreeMap<String, Examples>,
+}
+
+/// The query: one for every language of the rule, or one per language (a table keyed by
+/// language name, or by a comma-separated list of names that share a query).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum QuerySpec {
+    Shared(String),
+    PerLanguage(BTreeMap<String, String>),
 }
 
 /// One language name or several.
@@ -81,14 +96,16 @@ impl std::fmt::Display for Languages {
 }
 
 /// A rule as written in a rule file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// `<family>/<name>`, e.g. `sql/drop-table`.
     pub id: String,
     /// A language name from the grammar registry (`sql`, `bash`, `python`, …), or a list of
     /// them when one query fits several grammars (`["javascript", "typescript", "tsx"]`).
-    pub language: Languages,
+    /// May be left out when `query` is a table: its keys name the languages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Languages>,
     pub category: Category,
     pub severity: Severity,
     /// One line shown in the diagnostic.
@@ -100,7 +117,7 @@ pub struct RuleSpec {
     #[serde(default)]
     pub triggers: Vec<String>,
     /// A tree-sitter query; the `@finding` capture is the reported range.
-    pub query: String,
+    pub query: QuerySpec,
     #[serde(default)]
     pub examples: Examples,
 }
@@ -110,17 +127,59 @@ pub struct RuleSpec {
 pub struct Rule {
     pub spec: RuleSpec,
     pub langs: Vec<Lang>,
+    /// The query of each language in `langs`, in the same order.
+    queries: Vec<String>,
     /// The file it was loaded from (`sql/rules/drop-table.toml` for built-in rules).
     pub origin: String,
+    /// Whether the rule reports production markers (and so stays quiet in test code).
+    pub marker: bool,
 }
+
+/// Where each rule's documentation lives; the rule id is appended.
+pub const RULE_DOCS_BASE: &str = "https://countersign.dev/rules/";
 
 impl Rule {
     pub fn id(&self) -> &str {
         &self.spec.id
     }
 
+    /// The rule's documentation page.
+    pub fn docs_url(&self) -> String {
+        format!("{RULE_DOCS_BASE}{}", self.spec.id)
+    }
+
     pub fn applies_to(&self, lang: Lang) -> bool {
         self.langs.contains(&lang)
+    }
+
+    /// The query run on files of `lang` (empty if the rule doesn't apply to it).
+    pub fn query_for(&self, lang: Lang) -> &str {
+        self.langs
+            .iter()
+            .position(|&l| l == lang)
+            .map_or("", |i| &self.queries[i])
+    }
+
+    /// The examples that apply to `lang`: the shared ones plus that language's own.
+    pub fn examples_for(&self, lang: Lang) -> (Vec<&str>, Vec<&str>) {
+        let mut flag: Vec<&str> = self.spec.examples.flag.iter().map(String::as_str).collect();
+        let mut ok: Vec<&str> = self.spec.examples.ok.iter().map(String::as_str).collect();
+        for (key, examples) in &self.spec.examples.per_language {
+            if key.split(',').any(|name| name.trim() == lang.name()) {
+                flag.extend(examples.flag.iter().map(String::as_str));
+                ok.extend(examples.ok.iter().map(String::as_str));
+            }
+        }
+        (flag, ok)
+    }
+
+    /// The language names the rule was declared with, for listings.
+    pub fn language_names(&self) -> String {
+        self.langs
+            .iter()
+            .map(|l| l.name())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -144,6 +203,8 @@ pub enum RuleError {
         column: usize,
         message: String,
     },
+    #[error("{origin}: {message}")]
+    Config { origin: String, message: String },
     #[error("{origin}: rule `{id}`: {message}")]
     Invalid {
         origin: String,
@@ -163,30 +224,88 @@ impl Rule {
     }
 
     pub fn from_spec(origin: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
-        let names = spec.language.names();
-        let mut langs = Vec::new();
-        for name in &names {
-            let lang = Lang::from_name(name).ok_or_else(|| RuleError::UnknownLanguage {
+        let invalid = |message: String| RuleError::Invalid {
+            origin: origin.to_string(),
+            id: spec.id.clone(),
+            message,
+        };
+        if !spec.id.contains('/') || spec.id.chars().any(char::is_whitespace) {
+            return Err(invalid("ids look like `family/name` without spaces".into()));
+        }
+        let lang_of = |name: &str| {
+            Lang::from_name(name).ok_or_else(|| RuleError::UnknownLanguage {
                 origin: origin.to_string(),
                 id: spec.id.clone(),
                 language: name.to_string(),
                 known: Lang::ALL.map(Lang::name).join(", "),
-            })?;
-            langs.push(lang);
+            })
+        };
+        let split =
+            |key: &str| -> Vec<String> { key.split(',').map(|n| n.trim().to_string()).collect() };
+        // (language, its query)
+        let mut pairs: Vec<(Lang, String)> = Vec::new();
+        match (&spec.query, &spec.language) {
+            (QuerySpec::Shared(query), Some(language)) => {
+                for name in language.names() {
+                    pairs.push((lang_of(name)?, query.clone()));
+                }
+            }
+            (QuerySpec::Shared(_), None) => {
+                return Err(invalid(
+                    "`language` is missing (it may only be left out when `query` is a table \
+                     keyed by language)"
+                        .into(),
+                ))
+            }
+            (QuerySpec::PerLanguage(map), language) => {
+                for (key, query) in map {
+                    for name in split(key) {
+                        pairs.push((lang_of(&name)?, query.clone()));
+                    }
+                }
+                if let Some(language) = language {
+                    let mut declared = Vec::new();
+                    for name in language.names() {
+                        declared.push(lang_of(name)?);
+                    }
+                    declared.sort();
+                    let mut keyed: Vec<Lang> = pairs.iter().map(|(l, _)| *l).collect();
+                    keyed.sort();
+                    if declared != keyed {
+                        return Err(invalid(
+                            "the keys of the `query` table must name exactly the rule's \
+                             languages"
+                                .into(),
+                        ));
+                    }
+                }
+            }
         }
-        if langs.is_empty() {
-            return Err(RuleError::Invalid {
-                origin: origin.to_string(),
-                id: spec.id.clone(),
-                message: "`language` names no language".into(),
-            });
+        if pairs.is_empty() {
+            return Err(invalid("`language` names no language".into()));
         }
-        if !spec.id.contains('/') || spec.id.chars().any(char::is_whitespace) {
-            return Err(RuleError::Invalid {
-                origin: origin.to_string(),
-                id: spec.id.clone(),
-                message: "ids look like `family/name` without spaces".into(),
-            });
+        let mut seen = Vec::new();
+        for (lang, _) in &pairs {
+            if seen.contains(lang) {
+                return Err(invalid(format!("language `{lang}` is named twice")));
+            }
+            seen.push(*lang);
+        }
+        for (key, examples) in &spec.examples.per_language {
+            if let Some(nested) = examples.per_language.keys().next() {
+                return Err(invalid(format!(
+                    "`examples.{key}.{nested}`: expected `flag` or `ok`"
+                )));
+            }
+            for name in split(key) {
+                if !seen.iter().any(|l| l.name() == name) {
+                    return Err(invalid(format!(
+                        "`examples.{key}`: expected `flag`, `ok` or one of the rule's languages \
+                         ({})",
+                        seen.iter().map(|l| l.name()).collect::<Vec<_>>().join(", ")
+                    )));
+                }
+            }
         }
         let spec = RuleSpec {
             triggers: spec
@@ -196,10 +315,18 @@ impl Rule {
                 .collect(),
             ..spec
         };
+        let marker = pairs.iter().any(|(_, q)| {
+            super::markers::PREDICATES
+                .iter()
+                .any(|p| q.contains(&format!("#{p}")))
+        });
+        let (langs, queries) = pairs.into_iter().unzip();
         Ok(Rule {
             spec,
             langs,
+            queries,
             origin: origin.to_string(),
+            marker,
         })
     }
 }

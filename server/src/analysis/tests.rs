@@ -21,7 +21,8 @@ fn rule_examples_flag_and_pass_as_documented() {
     let mut failures = Vec::new();
     for rule in rules.rules() {
         for &lang in &rule.langs {
-            for example in &rule.spec.examples.flag {
+            let (flag, ok) = rule.examples_for(lang);
+            for example in &flag {
                 let found = analyze_text(&rules, lang, example, "example");
                 if !found.iter().any(|f| f.rule.id() == rule.id()) {
                     failures.push(format!("{} ({lang}) should flag: {example:?}", rule.id()));
@@ -33,19 +34,22 @@ fn rule_examples_flag_and_pass_as_documented() {
                     ));
                 }
             }
-            for example in &rule.spec.examples.ok {
+            for example in &ok {
                 let found = analyze_text(&rules, lang, example, "example");
                 if let Some(f) = found.iter().find(|f| f.rule.id() == rule.id()) {
                     failures.push(format!(
-                        "{} should not flag: {example:?} (matched {:?})",
+                        "{} ({lang}) should not flag: {example:?} (matched {:?})",
                         rule.id(),
                         f.snippet
                     ));
                 }
             }
-        }
-        if rule.spec.examples.flag.is_empty() || rule.spec.examples.ok.is_empty() {
-            failures.push(format!("{} needs both flag and ok examples", rule.id()));
+            if flag.is_empty() || ok.is_empty() {
+                failures.push(format!(
+                    "{} ({lang}) needs both flag and ok examples",
+                    rule.id()
+                ));
+            }
         }
     }
     assert!(
@@ -111,7 +115,7 @@ explanation = "e"
 query = "(drop_table) @finding\n(no_such_node) @finding"
 "#;
     let rule = Rule::from_toml("custom/broken.toml", text).unwrap();
-    let errors = RuleSet::new(vec![rule]).err().expect("must fail");
+    let errors = RuleSet::new(vec![rule]).expect_err("must fail");
     let msg = errors[0].to_string();
     assert!(
         msg.contains("custom/broken.toml") && msg.contains("sql/broken") && msg.contains("line 2"),
@@ -134,9 +138,8 @@ fn rule_files_with_unknown_keys_or_languages_are_rejected_clearly() {
 #[test]
 fn unsupported_predicates_are_rejected() {
     let text = "id = \"sql/x\"\nlanguage = \"sql\"\ncategory = \"destructive\"\nseverity = \"error\"\nmessage = \"m\"\nexplanation = \"e\"\nquery = \"((drop_table) @finding (#frobnicate? @finding x))\"\n";
-    let errors = RuleSet::new(vec![Rule::from_toml("x.toml", text).unwrap()])
-        .err()
-        .expect("must fail");
+    let errors =
+        RuleSet::new(vec![Rule::from_toml("x.toml", text).unwrap()]).expect_err("must fail");
     assert!(
         errors[0].to_string().contains("#frobnicate?"),
         "{}",

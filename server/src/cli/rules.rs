@@ -7,6 +7,16 @@ use clap::Subcommand;
 
 use crate::analysis::RuleSet;
 
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// Use this configuration file instead of the current repository's countersign.toml (its
+    /// own rules and severity overrides are listed with the built-in ones).
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: RulesCommand,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// One line per rule: id, language, category, severity, message.
@@ -18,11 +28,10 @@ pub enum RulesCommand {
     },
 }
 
-pub fn run(command: &RulesCommand) -> Result<u8> {
-    let rules =
-        RuleSet::builtin().map_err(|e| anyhow!("built-in rules failed to load: {}", e[0]))?;
+pub fn run(args: &RulesArgs) -> Result<u8> {
+    let rules: RuleSet = super::rules_for_cwd(args.config.as_deref())?;
     let mut out = std::io::stdout().lock();
-    match command {
+    match &args.command {
         RulesCommand::List => {
             let width = rules
                 .rules()
@@ -36,7 +45,7 @@ pub fn run(command: &RulesCommand) -> Result<u8> {
                     out,
                     "{:<width$}  {:<10} {:<13} {:<7} {}",
                     s.id,
-                    s.language,
+                    short_languages(rule),
                     s.category.as_str(),
                     s.severity.as_str(),
                     s.message
@@ -66,21 +75,54 @@ pub fn run(command: &RulesCommand) -> Result<u8> {
                 out,
                 "{} ({}, {}, {})\n",
                 s.id,
-                s.language,
+                rule.language_names(),
                 s.category.as_str(),
                 s.severity.as_str()
             )?;
             writeln!(out, "{}\n\n{}", s.message, s.explanation.trim())?;
-            writeln!(out, "\nFlags:")?;
-            for e in &s.examples.flag {
-                writeln!(out, "  {}", e.replace('\n', "\n  "))?;
+            // Languages that share examples and a query are shown together.
+            // (languages, (flag examples, ok examples), query)
+            type Group<'r> = (Vec<&'r str>, (Vec<&'r str>, Vec<&'r str>), &'r str);
+            let mut groups: Vec<Group> = Vec::new();
+            for &lang in &rule.langs {
+                let (examples, query) = (rule.examples_for(lang), rule.query_for(lang));
+                match groups.iter_mut().find(|g| g.1 == examples && g.2 == query) {
+                    Some(g) => g.0.push(lang.name()),
+                    None => groups.push((vec![lang.name()], examples, query)),
+                }
             }
-            writeln!(out, "\nDoes not flag:")?;
-            for e in &s.examples.ok {
-                writeln!(out, "  {}", e.replace('\n', "\n  "))?;
+            let single = groups.len() == 1;
+            for (names, (flag, ok), query) in &groups {
+                let of = if single {
+                    String::new()
+                } else {
+                    format!(" ({})", names.join(", "))
+                };
+                writeln!(out, "\nFlags{of}:")?;
+                for e in flag {
+                    writeln!(out, "  {}", e.replace('\n', "\n  "))?;
+                }
+                writeln!(out, "\nDoes not flag{of}:")?;
+                for e in ok {
+                    writeln!(out, "  {}", e.replace('\n', "\n  "))?;
+                }
+                writeln!(
+                    out,
+                    "\nQuery{of} from {}:\n{}",
+                    rule.origin,
+                    query.trim_end()
+                )?;
             }
-            writeln!(out, "\nQuery ({}):\n{}", rule.origin, s.query.trim_end())?;
             Ok(0)
         }
+    }
+}
+
+/// The languages of a rule for a listing column: `python`, or `python +9` for many.
+fn short_languages(rule: &crate::analysis::Rule) -> String {
+    match rule.langs.as_slice() {
+        [one] => one.name().to_string(),
+        [first, rest @ ..] if rule.langs.len() > 3 => format!("{} +{}", first.name(), rest.len()),
+        _ => rule.language_names(),
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
@@ -12,8 +13,8 @@ use countersign_grammars::Lang;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::Format;
-use crate::analysis::{analyze_text, Finding, RuleSet};
+use super::{sarif, Format};
+use crate::analysis::{analyze_text, deduplicate, Finding, RuleSet};
 use crate::config::Config;
 use crate::policy::SignoffState;
 use crate::signoff::{Ledger, LedgerIndex};
@@ -53,6 +54,11 @@ pub struct JsonFinding {
     /// The source line the finding starts on, for the text output's code frame.
     #[serde(skip)]
     pub line_text: String,
+    /// The rule's explanation and documentation link, for SARIF's rule descriptions.
+    #[serde(skip)]
+    pub explanation: String,
+    #[serde(skip)]
+    pub docs: String,
 }
 
 #[derive(Debug, Serialize, Clone, Copy)]
@@ -78,20 +84,30 @@ struct Input {
 }
 
 pub fn run(args: &ScanArgs) -> Result<u8> {
-    if let Some(config) = &args.config {
-        Config::load(config)?;
-    }
-    let rules =
-        RuleSet::builtin().map_err(|e| anyhow!("built-in rules failed to load: {}", e[0]))?;
+    let builtin = Arc::new(
+        RuleSet::builtin().map_err(|e| anyhow!("built-in rules failed to load: {}", e[0]))?,
+    );
+    let forced = match &args.config {
+        Some(path) => Some(Arc::new(super::rule_set(&Config::load(path)?, path)?)),
+        None => None,
+    };
     let paths = super::input_paths(&args.paths);
     for p in &paths {
         if !p.exists() {
             return Err(anyhow!("{}: no such file or folder", p.display()));
         }
     }
-    let (inputs, scanned) = collect_inputs(&paths, &rules)?;
+    let (inputs, scanned) = collect_inputs(&paths, &builtin)?;
     let mut ledgers: HashMap<PathBuf, LedgerIndex> = HashMap::new();
+    let mut rule_sets: HashMap<PathBuf, Arc<RuleSet>> = HashMap::new();
     for input in &inputs {
+        if !rule_sets.contains_key(&input.root) {
+            let rules = match &forced {
+                Some(rules) => rules.clone(),
+                None => super::rules_for_root(&input.root, &builtin)?,
+            };
+            rule_sets.insert(input.root.clone(), rules);
+        }
         ledgers
             .entry(input.root.clone())
             .or_insert_with(|| Ledger::new(&input.root).load());
@@ -102,7 +118,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
     let results: Vec<(usize, FileResult)> = inputs
         .par_iter()
         .enumerate()
-        .map(|(i, input)| (i, scan_file(&rules, input)))
+        .map(|(i, input)| (i, scan_file(&rule_sets[&input.root], input)))
         .collect();
     let mut findings = Vec::new();
     for (i, result) in results {
@@ -114,6 +130,8 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
                         .get(&input.root)
                         .map_or(SignoffState::None, |l| l.state(&f.fingerprint));
                     findings.push(JsonFinding {
+                        explanation: f.rule.spec.explanation.clone(),
+                        docs: f.rule.docs_url(),
                         rule: f.rule.id().to_string(),
                         category: f.rule.spec.category.as_str(),
                         severity: f.rule.spec.severity.as_str(),
@@ -151,6 +169,10 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
                     findings,
                 },
             )?;
+            writeln!(out)?;
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut out, &sarif::report(&findings))?;
             writeln!(out)?;
         }
         Format::Text => print_text(&mut out, &findings, scanned)?,
@@ -216,8 +238,9 @@ fn scan_file(rules: &RuleSet, input: &Input) -> FileResult {
     let rel = workspace::relative_path(&input.root, &input.path);
     let found = analyze_text(rules, input.lang, &text, &rel);
     let lines = LineIndex::new(&text);
-    Ok(found
+    Ok(deduplicate(&found)
         .into_iter()
+        .cloned()
         .map(|f| {
             let (s, e) = (lines.at(&text, f.range.start), lines.at(&text, f.range.end));
             let line_text = lines.line(&text, s.line).to_string();

@@ -62,7 +62,7 @@ fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentPa
     let uri = p.text_document.uri;
     let version = p.text_document.version;
     let classify = session.classifier(&uri);
-    let (encoding, rules) = (session.encoding, session.rules.clone());
+    let (encoding, rules) = (session.encoding, session.rules_for(&uri));
     let Some(open) = session.docs.get_mut(&uri) else {
         tracing::error!("didChange for {uri}, which is not open: change ignored");
         return;

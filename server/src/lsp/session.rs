@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::convert;
-use crate::analysis::{Finding, RuleSet};
+use crate::analysis::{deduplicate, Finding, RuleSet};
 use crate::config::Config;
 use crate::document::{Document, Encoding, LineCol};
 use crate::policy::{self, SignoffState};
@@ -23,8 +23,6 @@ use crate::signoff::{self, Ledger, LedgerIndex, SignoffRequest};
 use crate::workspace;
 
 pub const REQUEST_SIGNOFF: &str = "countersign.requestSignoff";
-/// Where each rule's documentation lives; the rule id is appended.
-pub const RULE_DOCS_BASE: &str = "https://countersign.dev/rules/";
 
 /// The `data` of every diagnostic, and the argument of the sign-off command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,9 +36,10 @@ pub struct FindingRef {
     pub start: Option<lsp_types::Position>,
 }
 
-/// Per repository: its configuration and what its ledger says.
+/// Per repository: its configuration, the rules it asks for and what its ledger says.
 pub struct Repo {
     pub config: Config,
+    pub rules: Arc<RuleSet>,
     pub ledger: Ledger,
     pub signoffs: LedgerIndex,
 }
@@ -80,11 +79,32 @@ impl Session {
 
     fn repo(&mut self, root: &Path) -> &mut Repo {
         let notices = &mut self.notices;
+        let builtin = &self.rules;
         self.repos.entry(root.to_path_buf()).or_insert_with(|| {
-            let config = Config::load_from_root(root).unwrap_or_else(|e| {
+            let mut config = Config::load_from_root(root).unwrap_or_else(|e| {
                 notices.push(format!("Countersign: {e}. Using the default settings."));
                 Config::default()
             });
+            let rules = if config.uses_builtin_rules() {
+                builtin.clone()
+            } else {
+                let origin = root.join(crate::config::FILE_NAME);
+                match RuleSet::configured(&config, &origin.display().to_string()) {
+                    Ok(rules) => Arc::new(rules),
+                    Err(errors) => {
+                        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                        notices.push(format!(
+                            "Countersign: {}. Using the built-in rules.",
+                            list.join("; ")
+                        ));
+                        // Keep the settings that did load; drop only the rule changes.
+                        config.rules.clear();
+                        config.severity.clear();
+                        config.production = Default::default();
+                        builtin.clone()
+                    }
+                }
+            };
             let ledger = Ledger::new(root);
             let signoffs = ledger.load();
             notices.extend(
@@ -95,6 +115,7 @@ impl Session {
             );
             Repo {
                 config,
+                rules,
                 ledger,
                 signoffs,
             }
@@ -112,11 +133,12 @@ impl Session {
             (Some(root), Some(path)) => workspace::relative_path(root, path),
             _ => uri.to_string(),
         };
-        if let Some(root) = &root {
-            self.repo(root);
-        }
+        let rules = match &root {
+            Some(root) => self.repo(root).rules.clone(),
+            None => self.rules.clone(),
+        };
         let mut doc = Document::new(text, lang, version);
-        doc.reanalyse(&self.rules, &rel_path);
+        doc.reanalyse(&rules, &rel_path);
         self.docs.insert(
             uri,
             OpenDocument {
@@ -129,6 +151,15 @@ impl Session {
 
     pub fn close(&mut self, uri: &Url) -> bool {
         self.docs.remove(uri).is_some()
+    }
+
+    /// The rules that apply to an open document: its repository's.
+    pub fn rules_for(&self, uri: &Url) -> Arc<RuleSet> {
+        self.docs
+            .get(uri)
+            .and_then(|d| d.root.as_ref())
+            .and_then(|r| self.repos.get(r))
+            .map_or_else(|| self.rules.clone(), |r| r.rules.clone())
     }
 
     /// Who wrote a change, by the configured heuristics of the document's repository.
@@ -181,11 +212,8 @@ impl Session {
     pub fn diagnostics(&self, uri: &Url) -> Option<PublishDiagnosticsParams> {
         let open = self.docs.get(uri)?;
         let policy = self.policy_config(open);
-        let diagnostics = open
-            .doc
-            .findings
-            .items()
-            .iter()
+        let diagnostics = deduplicate(open.doc.findings.items())
+            .into_iter()
             .filter_map(|f| {
                 let author = open.doc.authorship.author_of(f.range.clone());
                 let verdict = policy::judge(f, &author, &self.signoff_state(open, f), &policy)?;
@@ -194,7 +222,7 @@ impl Session {
                     range,
                     severity: Some(convert::severity(verdict.severity)),
                     code: Some(NumberOrString::String(f.rule.id().to_string())),
-                    code_description: Url::parse(&format!("{RULE_DOCS_BASE}{}", f.rule.id()))
+                    code_description: Url::parse(&f.rule.docs_url())
                         .ok()
                         .map(|href| CodeDescription { href }),
                     source: Some("countersign".into()),
@@ -226,10 +254,8 @@ impl Session {
             .diagnostics(uri)
             .map(|p| p.diagnostics)
             .unwrap_or_default();
-        open.doc
-            .findings
-            .items()
-            .iter()
+        deduplicate(open.doc.findings.items())
+            .into_iter()
             .filter(|f| f.range.start <= end && f.range.end >= start)
             .filter_map(|f| {
                 let author = open.doc.authorship.author_of(f.range.clone());
