@@ -228,3 +228,151 @@ fn a_closed_output_pipe_ends_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The multi-language fixture tree in a fresh git repository (so `.gitignore` applies as in a
+/// real checkout).
+fn catalogue_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/catalogue"),
+        dir.path(),
+    );
+    assert!(Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap()
+        .success());
+    dir
+}
+
+#[test]
+fn scan_of_every_language_as_text() {
+    let repo = catalogue_repo();
+    let out = countersign(repo.path(), &["scan"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    insta::assert_snapshot!(
+        "catalogue_scan_text",
+        String::from_utf8(out.stdout).unwrap()
+    );
+}
+
+#[test]
+fn scan_of_every_language_as_json() {
+    let repo = catalogue_repo();
+    let report = json_report(&countersign(repo.path(), &["scan", "--format", "json"]));
+    let findings = report["findings"].as_array().unwrap();
+    let has = |rule: &str, path: &str| {
+        findings
+            .iter()
+            .any(|f| f["rule"] == rule && f["path"].as_str().unwrap().starts_with(path))
+    };
+    // Embedded code, the repository's own rule and markers, and the severity override.
+    assert!(has("shell/rm-rf", "app/maintenance.py"));
+    assert!(has("sql/truncate", "app/maintenance.py"));
+    assert!(has("sql/drop-schema", "cmd/cleanup/main.go"));
+    assert!(has("shell/git-push-force", ".github/workflows/deploy.yml"));
+    assert!(has("acme/truncate-ledger", "db/migrations"));
+    assert!(has("production/host", "app/maintenance.py"));
+    assert!(findings
+        .iter()
+        .any(|f| f["rule"] == "sql/rename" && f["severity"] == "info"));
+    // Ignored files, test code for markers, and code that only mentions danger stay quiet.
+    assert!(!findings
+        .iter()
+        .any(|f| f["path"].as_str().unwrap().starts_with("generated/")));
+    assert!(!has("production/host", "tests/"));
+    assert!(has("python/shutil-rmtree", "tests/"));
+    assert!(!findings
+        .iter()
+        .any(|f| f["snippet"].as_str().unwrap().contains("DROP TABLE users")));
+    // One finding per construct: the host call is not reported next to its embedded command.
+    assert!(!has("python/subprocess-destructive-command", "app/"));
+    insta::assert_json_snapshot!("catalogue_scan_json", report);
+}
+
+#[test]
+fn scan_of_every_language_as_sarif() {
+    let repo = catalogue_repo();
+    let out = countersign(repo.path(), &["scan", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif = json_report(&out);
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    let json = json_report(&countersign(repo.path(), &["scan", "--format", "json"]));
+    assert_eq!(results.len(), json["findings"].as_array().unwrap().len());
+    for r in results {
+        // Every result points at a described rule by index, with a region and a fingerprint.
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], r["ruleId"]);
+        assert!(r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64() >= Some(1));
+        assert!(r["partialFingerprints"]["countersign/v1"].is_string());
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+    }
+    insta::assert_json_snapshot!("catalogue_scan_sarif", sarif, {
+        ".runs[0].tool.driver.version" => "[version]",
+    });
+}
+
+#[test]
+fn repository_rules_with_errors_stop_the_scan_with_every_problem_named() {
+    let repo = catalogue_repo();
+    std::fs::write(
+        repo.path().join("countersign.toml"),
+        r#"
+[severity]
+"sql/no-such-rule" = "off"
+
+[[rules]]
+id = "acme/bad"
+language = "sql"
+category = "destructive"
+severity = "error"
+message = "m"
+explanation = "e"
+query = "(statement (no_such_node)) @finding"
+"#,
+    )
+    .unwrap();
+    let out = countersign(repo.path(), &["scan"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("countersign.toml") && err.contains("sql/no-such-rule"),
+        "{err}"
+    );
+    std::fs::write(
+        repo.path().join("countersign.toml"),
+        "[[rules]]\nid = \"acme/bad\"\nlanguage = \"sql\"\ncategory = \"destructive\"\nseverity = \"error\"\nmessage = \"m\"\nexplanation = \"e\"\nquery = \"(statement (no_such_node)) @finding\"\n",
+    )
+    .unwrap();
+    let out = countersign(repo.path(), &["scan"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("acme/bad")
+            && err.contains("line 1, column 13")
+            && err.contains("no node type `no_such_node`"),
+        "{err}"
+    );
+    // `rules list` shows the repository's rules beside the built-in ones.
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/catalogue/countersign.toml"),
+        repo.path().join("countersign.toml"),
+    )
+    .unwrap();
+    let list = String::from_utf8(countersign(repo.path(), &["rules", "list"]).stdout).unwrap();
+    assert!(list.contains("acme/truncate-ledger"), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("sql/rename") && l.contains(" info ")),
+        "{list}"
+    );
+}
