@@ -10,6 +10,7 @@ fn severity(d: &Value) -> i64 {
 }
 
 const ERROR: i64 = 1;
+const WARNING: i64 = 2;
 const INFORMATION: i64 = 3;
 const HINT: i64 = 4;
 
@@ -590,4 +591,54 @@ fn shell_in_a_workflow_step_is_checked_as_shell() {
         .expect("the injected shell is analysed");
     assert_eq!(severity(d), ERROR);
     assert_eq!(d["range"]["start"], json!({"line": 7, "character": 10}));
+}
+
+#[test]
+fn ai_code_in_a_production_path_needs_signoff_and_configured_rules_apply() {
+    let repo = git_repo();
+    std::fs::write(
+        repo.path().join("countersign.toml"),
+        "[production]\npaths = [\"infra/live/**\"]\nhosts = [\"*.live.acme.io\"]\n\n[severity]\n\"sql/truncate\" = \"off\"\n",
+    )
+    .unwrap();
+    let uri = url(&repo.path().join("infra/live/values.yaml"));
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    client.open(&uri, "yaml", "replicas: 2\n");
+    assert!(
+        client.diagnostics(&uri, 0).is_empty(),
+        "typed code is quiet"
+    );
+    // A bulk (AI) insert: the whole block needs sign-off, and the marker inside it is not
+    // reported a second time.
+    client.change(
+        &uri,
+        1,
+        json!([{"range": range(1, 0, 1, 0), "text": "image: api:2\nhost: db.live.acme.io\n"}]),
+    );
+    let diags = client.diagnostics(&uri, 1);
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["code"], "production/path");
+    assert_eq!(severity(&diags[0]), WARNING);
+    assert_eq!(diags[0]["range"], range(1, 0, 2, 21));
+    // One click records the request like any other finding.
+    let reply = client.request(
+        "workspace/executeCommand",
+        json!({"command": "countersign.requestSignoff", "arguments": [diags[0]["data"]]}),
+    );
+    assert!(reply["error"].is_null(), "{reply}");
+    assert_eq!(
+        std::fs::read_dir(repo.path().join(".countersign/signoffs"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // The repository's severity overrides apply in the editor too.
+    let sql = url(&repo.path().join("db/m.sql"));
+    client.open(&sql, "sql", "TRUNCATE a;\nDROP TABLE b;\n");
+    let codes: Vec<Value> = client
+        .diagnostics(&sql, 0)
+        .iter()
+        .map(|d| d["code"].clone())
+        .collect();
+    assert_eq!(codes, vec![json!("sql/drop-table")]);
 }

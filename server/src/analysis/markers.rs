@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::Regex;
 
+use super::rule::{Category, QuerySpec, Rule, RuleSpec, Severity};
 use crate::config::ProductionConfig;
 
 /// Host names that say production: `db.prod.example.com`, `prod-db.example.com`.
@@ -60,6 +61,32 @@ pub const DEFAULT_EXCLUDE: &[&str] = &[
     "**/*.spec.*",
     "**/conftest.py",
 ];
+
+/// The rule for AI-written code in production paths. It needs authorship, which queries don't
+/// see: the language server applies it to the AI-written spans of a file in such a path.
+pub const PATH_RULE_ID: &str = "production/path";
+
+pub fn production_path_rule() -> Rule {
+    let spec = RuleSpec {
+        id: PATH_RULE_ID.into(),
+        language: None,
+        category: Category::Production,
+        severity: Severity::Warning,
+        message: "AI-written code in a file that deploys or configures production".into(),
+        explanation: "The file matches the production path markers: by default `deploy/**`, \
+                      `**/prod/**`, `**/production/**` and deploy workflows under \
+                      `.github/workflows/`; a repository adds its own in `countersign.toml` \
+                      under `[production] paths = [\"infra/live/**\"]`. Any AI-written change \
+                      there touches production, whatever the code says, so each AI-written \
+                      block is reported until a senior signs off on it. It needs to know who \
+                      wrote the code, so it applies in the editor, not to `scan`."
+            .into(),
+        triggers: Vec::new(),
+        query: QuerySpec::Shared(String::new()),
+        examples: Default::default(),
+    };
+    Rule::without_query("production/rules (built in)", spec)
+}
 
 /// The query predicates this module answers, each taking one capture.
 pub const PREDICATES: [&str; 4] = [

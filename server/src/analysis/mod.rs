@@ -65,20 +65,28 @@ pub struct Finding {
     pub embedded: bool,
 }
 
-/// The findings worth showing: one per range (the most severe), and none for a construct whose
+/// The findings worth showing: one per range (the most severe); none for a construct whose
 /// embedded code has its own, more precise finding (`os.system("rm -rf /")` is reported once, as
-/// `rm -rf /`). `findings` are sorted by position, as [`RuleSet::find`] returns them.
+/// `rm -rf /`); and no production marker inside a specific production rule's finding
+/// (`environment: production` is the CI rule's, not also the marker's). `findings` are sorted by position, as
+/// [`RuleSet::find`] returns them.
 pub fn deduplicate(findings: &[Finding]) -> Vec<&Finding> {
+    let within = |inner: &Range<usize>, outer: &Range<usize>| {
+        outer.start <= inner.start && inner.end <= outer.end
+    };
     let mut out: Vec<&Finding> = Vec::with_capacity(findings.len());
     for f in findings {
         let host_of_embedded = !f.embedded
-            && findings.iter().any(|e| {
-                e.embedded
-                    && f.range.start <= e.range.start
-                    && e.range.end <= f.range.end
-                    && e.range != f.range
+            && findings
+                .iter()
+                .any(|e| e.embedded && within(&e.range, &f.range) && e.range != f.range);
+        let generic_marker = f.rule.marker
+            && findings.iter().any(|o| {
+                !o.rule.marker
+                    && o.rule.spec.category == f.rule.spec.category
+                    && within(&f.range, &o.range)
             });
-        if host_of_embedded {
+        if host_of_embedded || generic_marker {
             continue;
         }
         match out.iter_mut().find(|kept| kept.range == f.range) {
@@ -192,6 +200,7 @@ impl RuleSet {
                 Err(e) => errors.push(e),
             }
         }
+        rules.push(markers::production_path_rule());
         let builtin_count = rules.len();
         for spec in &config.rules {
             match Rule::from_spec(origin, spec.clone()) {

@@ -173,6 +173,18 @@ impl Rule {
         (flag, ok)
     }
 
+    /// A rule the engine applies itself rather than through a query (see
+    /// [`super::markers::production_path_rule`]); it runs on no language's syntax tree.
+    pub(crate) fn without_query(origin: &str, spec: RuleSpec) -> Rule {
+        Rule {
+            spec,
+            langs: Vec::new(),
+            queries: Vec::new(),
+            origin: origin.to_string(),
+            marker: false,
+        }
+    }
+
     /// The language names the rule was declared with, for listings.
     pub fn language_names(&self) -> String {
         self.langs

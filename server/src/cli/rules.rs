@@ -75,7 +75,11 @@ pub fn run(args: &RulesArgs) -> Result<u8> {
                 out,
                 "{} ({}, {}, {})\n",
                 s.id,
-                rule.language_names(),
+                if rule.langs.is_empty() {
+                    "AI edits".to_string()
+                } else {
+                    rule.language_names()
+                },
                 s.category.as_str(),
                 s.severity.as_str()
             )?;
@@ -118,11 +122,13 @@ pub fn run(args: &RulesArgs) -> Result<u8> {
     }
 }
 
-/// The languages of a rule for a listing column: `python`, or `python +9` for many.
+/// The languages of a rule for a listing column: `python`, or `python +9` for many; rules that
+/// judge AI edits rather than syntax say so.
 fn short_languages(rule: &crate::analysis::Rule) -> String {
     match rule.langs.as_slice() {
+        [] => "ai-edits".to_string(),
         [one] => one.name().to_string(),
-        [first, rest @ ..] if rule.langs.len() > 3 => format!("{} +{}", first.name(), rest.len()),
+        [first, rest @ ..] if rule.langs.len() > 2 => format!("{} +{}", first.name(), rest.len()),
         _ => rule.language_names(),
     }
 }

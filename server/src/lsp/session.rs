@@ -1,6 +1,7 @@
 //! The server's state: settings negotiated at initialization, the open documents, and per
 //! repository its configuration and sign-off ledger. Handlers call into this; it calls the core.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::convert;
-use crate::analysis::{deduplicate, Finding, RuleSet};
+use crate::analysis::{deduplicate, fingerprint, markers, Finding, RuleSet, Source};
 use crate::config::Config;
 use crate::document::{Document, Encoding, LineCol};
 use crate::policy::{self, SignoffState};
@@ -174,6 +175,54 @@ impl Session {
         move |text: &str| heuristic.classify(text)
     }
 
+    /// The document's findings and, in a production path, one for each AI-written block.
+    fn findings_of<'d>(&self, open: &'d OpenDocument) -> Cow<'d, [Finding]> {
+        let items = open.doc.findings.items();
+        let Some(rules) = open
+            .root
+            .as_ref()
+            .and_then(|r| self.repos.get(r))
+            .map(|r| &r.rules)
+        else {
+            return Cow::Borrowed(items);
+        };
+        let rule = match rules.get(markers::PATH_RULE_ID) {
+            Some(rule) if rules.markers().production_path(&open.rel_path) => rule,
+            _ => return Cow::Borrowed(items),
+        };
+        let mut all = items.to_vec();
+        for span in open.doc.authorship.spans() {
+            if !span.author.is_ai() {
+                continue;
+            }
+            let bytes = open.doc.text().bytes_of(span.range.clone());
+            let text = String::from_utf8_lossy(&bytes);
+            let lead = text.len() - text.trim_start().len();
+            let snippet = text.trim().to_string();
+            if snippet.is_empty() {
+                continue;
+            }
+            let start = span.range.start + lead;
+            let range = start..start + snippet.len();
+            all.push(Finding {
+                fingerprint: fingerprint(rule.id(), &open.rel_path, &snippet),
+                rule: rule.clone(),
+                match_range: range.clone(),
+                range,
+                snippet,
+                embedded: false,
+            });
+        }
+        all.sort_by(|a, b| {
+            (a.range.start, a.range.end, a.rule.id()).cmp(&(
+                b.range.start,
+                b.range.end,
+                b.rule.id(),
+            ))
+        });
+        Cow::Owned(all)
+    }
+
     fn signoff_state(&self, open: &OpenDocument, finding: &Finding) -> SignoffState {
         open.root
             .as_ref()
@@ -212,7 +261,8 @@ impl Session {
     pub fn diagnostics(&self, uri: &Url) -> Option<PublishDiagnosticsParams> {
         let open = self.docs.get(uri)?;
         let policy = self.policy_config(open);
-        let diagnostics = deduplicate(open.doc.findings.items())
+        let findings = self.findings_of(open);
+        let diagnostics = deduplicate(&findings)
             .into_iter()
             .filter_map(|f| {
                 let author = open.doc.authorship.author_of(f.range.clone());
@@ -254,7 +304,8 @@ impl Session {
             .diagnostics(uri)
             .map(|p| p.diagnostics)
             .unwrap_or_default();
-        deduplicate(open.doc.findings.items())
+        let findings = self.findings_of(open);
+        deduplicate(&findings)
             .into_iter()
             .filter(|f| f.range.start <= end && f.range.end >= start)
             .filter_map(|f| {
@@ -297,10 +348,8 @@ impl Session {
             .get(&target.uri)
             .ok_or_else(|| format!("{} is not open", target.uri))?;
         let encoding = self.encoding;
-        let mut candidates = open
-            .doc
-            .findings
-            .items()
+        let findings = self.findings_of(open);
+        let mut candidates = findings
             .iter()
             .filter(|f| f.fingerprint == target.fingerprint);
         let finding = match target.start {
