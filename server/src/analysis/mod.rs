@@ -125,6 +125,9 @@ struct Compiled {
     /// Index into `RuleSet::rules` for every pattern of `query`.
     pattern_rule: Vec<usize>,
     finding_capture: Option<u32>,
+    /// Per pattern, `(#set! report.match "regex")`: report only the first match of the regex
+    /// inside the `@finding` node (for constructs a grammar leaves as one large ERROR node).
+    report_match: Vec<Option<regex::bytes::Regex>>,
 }
 
 /// The loaded rules. A language's query is compiled the first time it is needed (compiling the
@@ -514,19 +517,24 @@ impl RuleSet {
             } = extent(m);
             for c in m.captures.iter().filter(|c| c.index == inj.content_capture) {
                 let mut start = c.node.start_byte();
-                // A YAML block scalar starts with its `|`/`>` indicator line, which is not code.
-                if c.node.kind() == "block_scalar" {
-                    let head = src.bytes_of(start..c.node.end_byte());
-                    start += head
-                        .iter()
-                        .position(|&b| b == b'\n')
-                        .map_or(head.len(), |i| i + 1);
+                let mut end = c.node.end_byte();
+                match c.node.kind() {
+                    // A YAML block scalar starts with its `|`/`>` indicator line, not code.
+                    "block_scalar" => {
+                        let head = src.bytes_of(start..end);
+                        start += head
+                            .iter()
+                            .position(|&b| b == b'\n')
+                            .map_or(head.len(), |i| i + 1);
+                    }
+                    // The grammar has no node for a quoted scalar's text without its quotes.
+                    "double_quote_scalar" | "single_quote_scalar" if end - start >= 2 => {
+                        start += 1;
+                        end -= 1;
+                    }
+                    _ => {}
                 }
-                pieces.push((
-                    target,
-                    start..c.node.end_byte(),
-                    match_start.min(start)..match_end,
-                ));
+                pieces.push((target, start..end, match_start.min(start)..match_end));
             }
         }
         let mut out = Vec::new();
@@ -584,7 +592,14 @@ impl RuleSet {
                 .and_then(|idx| m.captures.iter().find(|c| c.index == idx))
                 .map(|c| c.node);
             let Range { start, end } = extent(m);
-            let range = finding_node.map_or(start..end, |n| n.start_byte()..terminated_end(n));
+            let mut range = finding_node.map_or(start..end, |n| n.start_byte()..terminated_end(n));
+            if let Some(re) = &compiled.report_match[m.pattern_index] {
+                let text = src.bytes_of(range.clone());
+                match re.find(&text) {
+                    Some(hit) => range = range.start + hit.start()..range.start + hit.end(),
+                    None => continue,
+                }
+            }
             let end = end.max(range.end);
             if out
                 .iter()
@@ -787,10 +802,37 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
         return Err(errors);
     }
     let finding_capture = query.capture_index_for_name("finding");
+    let mut report_match = Vec::new();
+    let mut errors = Vec::new();
+    for (p, &rule) in pattern_rule.iter().enumerate() {
+        let setting = query
+            .property_settings(p)
+            .iter()
+            .find(|prop| &*prop.key == "report.match")
+            .and_then(|prop| prop.value.as_deref().map(str::to_string));
+        report_match.push(match setting {
+            Some(re) => match regex::bytes::Regex::new(&re) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    errors.push(RuleError::Invalid {
+                        origin: rules[rule].origin.clone(),
+                        id: rules[rule].id().to_string(),
+                        message: format!("`report.match` is not a valid regex: {e}"),
+                    });
+                    None
+                }
+            },
+            None => None,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     Ok(Compiled {
         query,
         pattern_rule,
         finding_capture,
+        report_match,
     })
 }
 

@@ -204,6 +204,42 @@ const INJECTED: &[(Lang, &str, &str, &str)] = &[
     (Lang::Yaml, "steps:\n  - run: rm -rf \"$DIR/\"\n", "shell/rm-rf", "rm -rf \"$DIR/\""),
     (Lang::Yaml, "cleanup:\n  script:\n    - git push --force origin main\n", "shell/git-push-force", "git push --force origin main"),
     (Lang::Dockerfile, "FROM debian\nRUN apt-get update && \\\n    rm -rf /var/lib/*\n", "shell/rm-rf", "rm -rf /var/lib/*"),
+    (Lang::Rust, "async fn f() { sqlx::query!(\"DROP TABLE users\").execute(&pool).await; }\n", "sql/drop-table", "DROP TABLE users"),
+    (Lang::Rust, "async fn f() { query_as!(User, r#\"DELETE FROM users\"#).fetch_all(&pool).await; }\n", "sql/delete-without-where", "DELETE FROM users"),
+    (Lang::Rust, "async fn f() { sqlx::query_as::<_, Row>(\"TRUNCATE audit\").execute(&pool).await; }\n", "sql/truncate", "TRUNCATE audit"),
+    (Lang::Rust, "async fn f() { client.batch_execute(r#\"DROP SCHEMA staging CASCADE\"#).await; }\n", "sql/drop-schema", "DROP SCHEMA staging CASCADE"),
+    (Lang::Rust, "fn f() { diesel::sql_query(\"DROP TABLE legacy\").execute(conn); }\n", "sql/drop-table", "DROP TABLE legacy"),
+    (Lang::Rust, "fn f() { Command::new(\"sh\").arg(\"-c\").arg(\"rm -rf /data\").status(); }\n", "shell/rm-rf", "rm -rf /data"),
+    (
+        Lang::Rust,
+        "fn f() { std::process::Command::new(\"bash\").args([\"-c\", \"terraform destroy -auto-approve\"]).status(); }\n",
+        "shell/terraform-destroy",
+        "terraform destroy -auto-approve",
+    ),
+    (Lang::Rust, "fn f() { Command::new(\"/bin/sh\").args(&[\"-c\", r#\"redis-cli FLUSHALL\"#]).status(); }\n", "shell/redis-flush", "redis-cli FLUSHALL"),
+    (Lang::Go, "package m\nfunc f() { exec.Command(\"sh\", \"-c\", \"rm -rf /srv/data\").Run() }\n", "shell/rm-rf", "rm -rf /srv/data"),
+    (Lang::Go, "package m\nfunc f() { exec.CommandContext(ctx, \"bash\", \"-ec\", `kubectl delete ns staging`).Run() }\n", "shell/kubectl-delete", "kubectl delete ns staging"),
+    (Lang::Yaml, "containers:\n  - name: reset\n    command: [sh, -c, dropdb -h db app]\n", "shell/dropdb", "dropdb -h db app"),
+    (Lang::Yaml, "containers:\n  - name: wipe\n    command: [\"sh\", \"-c\", \"rm -rf /data/*\"]\n", "shell/rm-rf", "rm -rf /data/*"),
+    (Lang::Yaml, "steps:\n  - run: 'git push --force origin main'\n", "shell/git-push-force", "git push --force origin main"),
+    (
+        Lang::Yaml,
+        "containers:\n  - name: wipe\n    command:\n      - /bin/bash\n      - -c\n      - |\n        echo wiping\n        rm -rf /data/*\n",
+        "shell/rm-rf",
+        "rm -rf /data/*",
+    ),
+    (
+        Lang::Yaml,
+        "containers:\n  - name: flush\n    command: [\"/bin/sh\", \"-c\"]\n    args:\n      - redis-cli -h cache FLUSHALL\n",
+        "shell/redis-flush",
+        "redis-cli -h cache FLUSHALL",
+    ),
+    (
+        Lang::Yaml,
+        "services:\n  reset:\n    command: [docker volume rm pgdata]\n    entrypoint: [sh, -c]\n",
+        "shell/docker-prune",
+        "docker volume rm pgdata",
+    ),
 ];
 
 #[test]
