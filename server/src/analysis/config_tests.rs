@@ -143,3 +143,33 @@ fn overlapping_findings_are_shown_once() {
         "{found:?}"
     );
 }
+
+#[test]
+fn whole_word_triggers_skip_files_that_only_contain_longer_words() {
+    let config = Config::parse(
+        Path::new("countersign.toml"),
+        "[production]\ndefaults = false\nwords = [\"prod\"]\n",
+    )
+    .unwrap();
+    let rules = RuleSet::configured(&config, "countersign.toml").unwrap();
+    let quiet: &[u8] = b"x = 1  # see the product page\n";
+    let findings = analyze_text(
+        &rules,
+        Lang::Python,
+        std::str::from_utf8(quiet).unwrap(),
+        "a.py",
+    );
+    assert!(findings.is_empty());
+    assert!(!rules.may_match(Lang::Python, quiet));
+    for text in [
+        "env = 'prod'\n",
+        "x = 'prod_db'\n",
+        "x = '--context=PROD'\n",
+    ] {
+        assert!(rules.may_match(Lang::Python, text.as_bytes()), "{text}");
+        assert!(
+            !analyze_text(&rules, Lang::Python, text, "a.py").is_empty(),
+            "{text}"
+        );
+    }
+}

@@ -181,22 +181,20 @@ impl Markers {
         }
     }
 
-    /// Lower-case words one of which a file must contain for `predicate` to possibly hold; an
-    /// empty list means any file may match.
-    pub fn triggers(&self, predicate: &str) -> Vec<String> {
-        let from_globs = |globs: &[String]| -> Vec<String> {
-            let literals: Vec<Option<String>> = globs.iter().map(|g| longest_literal(g)).collect();
-            if literals.iter().any(Option::is_none) {
-                return Vec::new();
-            }
-            literals.into_iter().flatten().collect()
+    /// Lower-case words one of which a file must contain for `predicate` to possibly hold:
+    /// `None` if any file may match (a glob without a literal part); an empty list if none can
+    /// (no markers of that kind are configured).
+    pub fn triggers(&self, predicate: &str) -> Option<Vec<String>> {
+        let from_globs = |globs: &[String]| -> Option<Vec<String>> {
+            globs.iter().map(|g| longest_literal(g)).collect()
         };
         match predicate {
             "production-host?" => from_globs(&self.host_globs),
             "production-env?" => from_globs(&self.env_globs),
-            "production-word?" => self.words.clone(),
-            "remote-dsn?" => vec!["://".to_string()],
-            _ => Vec::new(),
+            // Segments of tokens: whole words, so `products` doesn't count.
+            "production-word?" => Some(self.words.iter().map(|w| format!("\\b{w}\\b")).collect()),
+            "remote-dsn?" => Some(DSN_SCHEMES.iter().map(|s| format!("{s}://")).collect()),
+            _ => None,
         }
     }
 
@@ -521,7 +519,10 @@ mod tests {
         assert!(m.holds("production-env?", "LIVE_TOKEN"));
         assert!(!m.holds("production-env?", "PROD_TOKEN"));
         assert!(m.holds("production-word?", "live"));
-        assert_eq!(m.triggers("production-host?"), vec![".live.acme.com"]);
+        assert_eq!(
+            m.triggers("production-host?"),
+            Some(vec![".live.acme.com".to_string()])
+        );
     }
 
     #[test]

@@ -156,7 +156,11 @@ impl std::fmt::Debug for RuleSet {
 enum Prefilter {
     Always,
     Never,
-    Words(aho_corasick::AhoCorasick),
+    Words {
+        automaton: aho_corasick::AhoCorasick,
+        /// Per pattern: whether it only counts as a whole word.
+        whole_word: Vec<bool>,
+    },
 }
 
 /// Where a host language embeds code of other languages (`<language>/injections.scm`, in the
@@ -232,11 +236,20 @@ impl RuleSet {
             .flat_map(|r| r.langs.clone())
             .collect();
         rules.retain(|r| !off.iter().any(|id| id == r.id()));
-        for rule in &mut rules {
-            if rule.marker {
-                rule.spec.triggers = marker_triggers(rule, &markers);
+        // Marker rules take their trigger words from the markers; one with no markers
+        // configured (`defaults = false` and no hosts) can never match and is left out.
+        rules.retain_mut(|rule| {
+            if !rule.marker {
+                return true;
             }
-        }
+            match marker_triggers(rule, &markers) {
+                Some(triggers) => {
+                    rule.spec.triggers = triggers;
+                    true
+                }
+                None => false,
+            }
+        });
         let mut set = RuleSet::lazy(rules, markers)?;
         set.add_injections(BUILTIN_INJECTIONS.iter().map(|f| (f.path, f.source)))
             .map_err(|e| vec![e])?;
@@ -409,7 +422,21 @@ impl RuleSet {
         match prefilter {
             Prefilter::Always => true,
             Prefilter::Never => false,
-            Prefilter::Words(words) => words.is_match(text),
+            Prefilter::Words {
+                automaton,
+                whole_word,
+            } => {
+                if !whole_word.iter().any(|&w| w) {
+                    return automaton.is_match(text);
+                }
+                // As the marker predicates split tokens: `prod_db` holds the word `prod`.
+                let is_word = |b: u8| b.is_ascii_alphanumeric();
+                automaton.find_overlapping_iter(text).any(|m| {
+                    !whole_word[m.pattern().as_usize()]
+                        || (m.start().checked_sub(1).is_none_or(|i| !is_word(text[i]))
+                            && text.get(m.end()).is_none_or(|&b| !is_word(b)))
+                })
+            }
         }
     }
 
@@ -437,11 +464,24 @@ impl RuleSet {
         }
         words.sort_unstable();
         words.dedup();
+        // `\bword\b` must appear as a whole word (`prod`, not `product`).
+        let (patterns, whole_word): (Vec<&str>, Vec<bool>) = words
+            .iter()
+            .map(
+                |w| match w.strip_prefix("\\b").and_then(|w| w.strip_suffix("\\b")) {
+                    Some(inner) => (inner, true),
+                    None => (*w, false),
+                },
+            )
+            .unzip();
         match aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(&words)
+            .build(&patterns)
         {
-            Ok(automaton) => Prefilter::Words(automaton),
+            Ok(automaton) => Prefilter::Words {
+                automaton,
+                whole_word,
+            },
             Err(e) => {
                 tracing::error!("trigger words not compiled, parsing every file: {e}");
                 Prefilter::Always
@@ -871,26 +911,30 @@ fn custom_predicates_hold<S: Source + ?Sized>(
         })
 }
 
-/// The trigger words of a marker rule: those of every marker predicate its queries use (none,
-/// meaning "always parse", if one of them has none).
-fn marker_triggers(rule: &Rule, markers: &Markers) -> Vec<String> {
+/// The trigger words of a marker rule: those of every marker predicate its queries use. `None`
+/// when no marker is configured for any of them: the rule cannot match. An empty list means
+/// "always parse" (a glob without a literal part).
+fn marker_triggers(rule: &Rule, markers: &Markers) -> Option<Vec<String>> {
     let mut words = Vec::new();
+    let mut always = false;
     for predicate in markers::PREDICATES {
         let used = rule
             .langs
             .iter()
             .any(|&l| rule.query_for(l).contains(&format!("#{predicate}")));
         if used {
-            let triggers = markers.triggers(predicate);
-            if triggers.is_empty() {
-                return Vec::new();
+            match markers.triggers(predicate) {
+                Some(triggers) => words.extend(triggers),
+                None => always = true,
             }
-            words.extend(triggers);
         }
+    }
+    if always {
+        return Some(Vec::new());
     }
     words.sort();
     words.dedup();
-    words
+    (!words.is_empty()).then_some(words)
 }
 
 /// The findings of one document, kept current across edits.

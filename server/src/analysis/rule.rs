@@ -113,7 +113,8 @@ pub struct RuleSpec {
     /// Why it is risky and what to do instead; shown by `countersign rules explain`.
     pub explanation: String,
     /// Lower-case words one of which must appear in a file for the rule to possibly match;
-    /// lets `scan` skip files without parsing them. Empty means "always parse".
+    /// lets `scan` skip files without parsing them. Empty means "always parse". A word written
+    /// `\\bprod\\b` only counts as a whole word (not inside `product`).
     #[serde(default)]
     pub triggers: Vec<String>,
     /// A tree-sitter query; the `@finding` capture is the reported range.
