@@ -5,6 +5,7 @@
 //! cached findings, and only the dirty byte ranges are queried again.
 
 pub mod markers;
+mod predicates;
 pub mod rule;
 
 use std::{
@@ -17,9 +18,10 @@ use std::{
 use countersign_grammars::{Lang, BUILTIN_INJECTIONS, BUILTIN_RULES};
 use sha2::{Digest, Sha256};
 use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, Query, QueryCursor, QueryMatch, QueryPredicateArg, Tree};
+use tree_sitter::{Node, Query, QueryCursor, QueryMatch, Tree};
 
 pub use markers::Markers;
+use predicates::Predicates;
 pub use rule::{Category, Rule, RuleError, RuleSpec, Severity};
 
 use crate::config::Config;
@@ -116,9 +118,6 @@ pub fn fingerprint(rule_id: &str, rel_path: &str, snippet: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The predicates tree-sitter leaves to the host, with the arguments they take.
-const CUSTOM_PREDICATES: [&str; 2] = ["has-child?", "not-has-child?"];
-
 /// All rules of one language compiled into one query.
 struct Compiled {
     query: Query,
@@ -128,6 +127,7 @@ struct Compiled {
     /// Per pattern, `(#set! report.match "regex")`: report only the first match of the regex
     /// inside the `@finding` node (for constructs a grammar leaves as one large ERROR node).
     report_match: Vec<Option<regex::bytes::Regex>>,
+    predicates: Predicates,
 }
 
 /// The loaded rules. A language's query is compiled the first time it is needed (compiling the
@@ -175,6 +175,7 @@ struct Injections {
 
 struct InjectionQuery {
     query: Query,
+    predicates: Predicates,
     content_capture: u32,
     /// The injected language of each pattern.
     pattern_lang: Vec<Option<Lang>>,
@@ -551,6 +552,9 @@ impl RuleSet {
             let Some(target) = inj.pattern_lang[m.pattern_index] else {
                 continue;
             };
+            if !inj.predicates.hold(&inj.query, m, src, &self.markers) {
+                continue;
+            }
             let Range {
                 start: match_start,
                 end: match_end,
@@ -619,7 +623,9 @@ impl RuleSet {
             if m.captures
                 .iter()
                 .any(|c| c.node.is_missing() || c.node.start_byte() == c.node.end_byte())
-                || !custom_predicates_hold(&compiled.query, m, src, &self.markers)
+                || !compiled
+                    .predicates
+                    .hold(&compiled.query, m, src, &self.markers)
             {
                 continue;
             }
@@ -752,8 +758,18 @@ fn compile_injections(lang: Lang, inj: &Injections) -> Result<InjectionQuery, Ru
         };
         pattern_lang.push(lang);
     }
+    let predicates = Predicates::compile(&query).map_err(|problems| {
+        invalid(
+            problems
+                .into_iter()
+                .map(|(_, message)| message)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
     Ok(InjectionQuery {
         query,
+        predicates,
         content_capture,
         pattern_lang,
     })
@@ -801,34 +817,20 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
         })
         .collect();
     let mut errors = Vec::new();
-    for (p, &rule) in pattern_rule.iter().enumerate() {
-        for pred in query.general_predicates(p) {
-            let well_formed = match &*pred.args {
-                [QueryPredicateArg::Capture(_), QueryPredicateArg::String(_)] => {
-                    CUSTOM_PREDICATES.contains(&&*pred.operator)
-                }
-                [QueryPredicateArg::Capture(_)] => markers::PREDICATES.contains(&&*pred.operator),
-                _ => false,
-            };
-            if !well_formed {
-                let supported: Vec<String> = CUSTOM_PREDICATES
-                    .iter()
-                    .map(|p| format!("#{p} @capture node-kind"))
-                    .chain(markers::PREDICATES.iter().map(|p| format!("#{p} @capture")))
-                    .collect();
+    let predicates = match Predicates::compile(&query) {
+        Ok(p) => p,
+        Err(problems) => {
+            for (p, message) in problems {
+                let rule = &rules[pattern_rule[p]];
                 errors.push(RuleError::Invalid {
-                    origin: rules[rule].origin.clone(),
-                    id: rules[rule].id().to_string(),
-                    message: format!(
-                        "unsupported predicate `#{}` (or wrong arguments); supported beyond \
-                         tree-sitter's own: {}",
-                        pred.operator,
-                        supported.join(", ")
-                    ),
+                    origin: rule.origin.clone(),
+                    id: rule.id().to_string(),
+                    message,
                 });
             }
+            Predicates::default()
         }
-    }
+    };
     for &i in members {
         if !rules[i].query_for(lang).contains("@finding") {
             errors.push(RuleError::Invalid {
@@ -873,42 +875,8 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
         pattern_rule,
         finding_capture,
         report_match,
+        predicates,
     })
-}
-
-fn custom_predicates_hold<S: Source + ?Sized>(
-    query: &Query,
-    m: &QueryMatch<'_, '_>,
-    src: &S,
-    markers: &Markers,
-) -> bool {
-    query
-        .general_predicates(m.pattern_index)
-        .iter()
-        .all(|pred| match &*pred.args {
-            [QueryPredicateArg::Capture(cap)] => {
-                m.captures.iter().filter(|c| c.index == *cap).any(|c| {
-                    let text = src.bytes_of(c.node.byte_range());
-                    markers.holds(&pred.operator, &String::from_utf8_lossy(&text))
-                })
-            }
-            [QueryPredicateArg::Capture(cap), QueryPredicateArg::String(kind)] => {
-                let has = m.captures.iter().filter(|c| c.index == *cap).any(|c| {
-                    let mut walk = c.node.walk();
-                    let found = c
-                        .node
-                        .named_children(&mut walk)
-                        .any(|child| child.kind() == &**kind);
-                    found
-                });
-                match &*pred.operator {
-                    "has-child?" => has,
-                    "not-has-child?" => !has,
-                    _ => false,
-                }
-            }
-            _ => false,
-        })
 }
 
 /// The trigger words of a marker rule: those of every marker predicate its queries use. `None`
