@@ -642,3 +642,43 @@ fn ai_code_in_a_production_path_needs_signoff_and_configured_rules_apply() {
         .collect();
     assert_eq!(codes, vec![json!("sql/drop-table")]);
 }
+
+#[test]
+fn saving_countersign_toml_applies_it_to_open_documents() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("db/m.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    client.open(&uri, "sql", "TRUNCATE a;\nDROP TABLE b;\n");
+    assert_eq!(client.diagnostics(&uri, 0).len(), 2);
+    let config = repo.path().join("countersign.toml");
+    std::fs::write(&config, "[severity]\n\"sql/truncate\" = \"off\"\n").unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": url(&config)}}),
+    );
+    let diags = client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"].as_array().map(Vec::len) == Some(1)
+    });
+    assert_eq!(diags["params"]["diagnostics"][0]["code"], "sql/drop-table");
+    // A broken file is reported, and the built-in rules stay in force.
+    std::fs::write(&config, "[severity]\n\"sql/no-such\" = \"off\"\n").unwrap();
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": url(&config)}}),
+    );
+    let shown = client.wait_for(|m| m["method"] == "window/showMessage");
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sql/no-such"),
+        "{shown}"
+    );
+    client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"].as_array().map(Vec::len) == Some(2)
+    });
+}

@@ -7,7 +7,7 @@ use lsp_types::notification::{
 };
 use lsp_types::{
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    PublishDiagnosticsParams, Range,
+    DidSaveTextDocumentParams, PublishDiagnosticsParams, Range,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -51,10 +51,35 @@ pub fn dispatch(session: &mut Session, client: &Client, not: Notification) {
             }
         }),
         // Analysis follows the buffer, not the disk; nothing changes on save.
-        DidSaveTextDocument::METHOD => {}
+        DidSaveTextDocument::METHOD => with_params(not, |p: DidSaveTextDocumentParams| {
+            did_save(session, client, p)
+        }),
         AI_EDIT => with_params(not, |p: AiEditParams| ai_edit(session, client, p)),
         "initialized" | "$/cancelRequest" | "$/setTrace" | "workspace/didChangeConfiguration" => {}
         other => tracing::debug!("ignored notification {other}"),
+    }
+}
+
+/// Saving a repository's `countersign.toml` applies it: its rules, severities and markers.
+fn did_save(session: &mut Session, client: &Client, p: DidSaveTextDocumentParams) {
+    let Ok(path) = p.text_document.uri.to_file_path() else {
+        return;
+    };
+    if path.file_name().and_then(|n| n.to_str()) != Some(crate::config::FILE_NAME) {
+        return;
+    }
+    let Some(root) = path.parent() else {
+        return;
+    };
+    let uris = session.reload_repo(root);
+    tracing::info!(
+        "{} saved: settings reloaded, {} open documents re-checked",
+        path.display(),
+        uris.len()
+    );
+    client.flush_notices(session);
+    for uri in uris {
+        client.publish(session, &uri);
     }
 }
 

@@ -154,6 +154,28 @@ impl Session {
         self.docs.remove(uri).is_some()
     }
 
+    /// Rereads a repository's configuration and ledger and re-checks its open documents.
+    /// Returns the documents to republish (none if no open document belongs to `root`).
+    pub fn reload_repo(&mut self, root: &Path) -> Vec<Url> {
+        let uris: Vec<Url> = self
+            .docs
+            .iter()
+            .filter(|(_, d)| d.root.as_deref() == Some(root))
+            .map(|(uri, _)| uri.clone())
+            .collect();
+        if uris.is_empty() && !self.repos.contains_key(root) {
+            return uris;
+        }
+        self.repos.remove(root);
+        let rules = self.repo(root).rules.clone();
+        for uri in &uris {
+            if let Some(open) = self.docs.get_mut(uri) {
+                open.doc.reanalyse(&rules, &open.rel_path);
+            }
+        }
+        uris
+    }
+
     /// The rules that apply to an open document: its repository's.
     pub fn rules_for(&self, uri: &Url) -> Arc<RuleSet> {
         self.docs
