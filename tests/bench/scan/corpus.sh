@@ -105,6 +105,7 @@ if [ "$force" = 0 ] && [ -d "$corpus" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$w
 fi
 
 need python3 "the generator and pip"
+python3 -m pip --version >/dev/null 2>&1 || die "python3 has no pip (Debian: apt-get install python3-pip)"
 need npm "npm pack"
 need apt-get "Go sources come from Debian packages"
 need dpkg "to unpack the Debian packages"
