@@ -1,3 +1,4 @@
+; triggers: exec, query, prepare
 ; SQL passed to database/sql and sqlx; shell scripts passed to `sh -c` through os/exec.
 
 ((call_expression

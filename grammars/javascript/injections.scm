@@ -1,4 +1,5 @@
 ; languages: javascript, typescript, tsx
+; triggers: query, execute, raw, exec, unsafe, sql
 ; SQL passed to database clients and `sql` tagged templates; shell passed to child_process.
 
 ((call_expression

@@ -1,3 +1,4 @@
+; triggers: query, sql_query, raw_sql, execute, prepare, command
 ; SQL given to sqlx, tokio-postgres, rusqlite, diesel and sea-orm; shell scripts given to `sh -c`.
 
 ((macro_invocation

@@ -173,3 +173,55 @@ fn whole_word_triggers_skip_files_that_only_contain_longer_words() {
         );
     }
 }
+
+/// Querying a whole file only around its trigger words finds exactly what walking every node
+/// does, on every rule example and on the fixture tree.
+#[test]
+fn trigger_windows_find_what_a_full_walk_finds() {
+    let windowed = RuleSet::builtin().unwrap();
+    let full = RuleSet::builtin().unwrap().without_query_windows();
+    let mut texts: Vec<(Lang, String)> = Vec::new();
+    for rule in windowed.rules() {
+        for &lang in &rule.langs {
+            let (flag, ok) = rule.examples_for(lang);
+            texts.extend(flag.iter().chain(&ok).map(|t| (lang, t.to_string())));
+        }
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
+    for entry in ignore::WalkBuilder::new(&fixtures).hidden(false).build() {
+        let path = entry.unwrap().into_path();
+        if let (Some(lang), Ok(text)) = (Lang::from_path(&path), std::fs::read_to_string(&path)) {
+            texts.push((lang, text));
+        }
+    }
+    // Long files, where hits fall in several windows or in too many for windows.
+    let long = |unit: &str, n: usize| unit.repeat(n);
+    texts.push((
+        Lang::Python,
+        long("x = 1\nimport os\nos.system('rm -rf /')\n# filler\n", 300),
+    ));
+    texts.push((
+        Lang::Bash,
+        long("echo hi\nrm -rf \"$X/\"\n", 40) + &"echo\n".repeat(3000) + "git push --force\n",
+    ));
+    texts.push((Lang::Sql, "SELECT 1;\n".repeat(5000) + "DROP TABLE t;\n"));
+    assert!(texts.len() > 900, "{}", texts.len());
+    let key = |f: &Finding| {
+        (
+            f.rule.id().to_string(),
+            f.range.clone(),
+            f.fingerprint.clone(),
+        )
+    };
+    for (lang, text) in &texts {
+        let a: Vec<_> = analyze_text(&windowed, *lang, text, "x")
+            .iter()
+            .map(key)
+            .collect();
+        let b: Vec<_> = analyze_text(&full, *lang, text, "x")
+            .iter()
+            .map(key)
+            .collect();
+        assert_eq!(a, b, "{lang}: {text:?}");
+    }
+}

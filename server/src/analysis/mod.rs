@@ -141,6 +141,9 @@ pub struct RuleSet {
     markers: Markers,
     /// The scan prefilter of each language (indexed by `Lang as usize`), built on first use.
     prefilters: [OnceLock<Prefilter>; Lang::ALL.len()],
+    /// Whether whole-file queries run only around trigger words (always, but for the tests
+    /// that check this gives the same findings as walking everything).
+    query_windows: bool,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -160,8 +163,19 @@ enum Prefilter {
         automaton: aho_corasick::AhoCorasick,
         /// Per pattern: whether it only counts as a whole word.
         whole_word: Vec<bool>,
+        /// Per pattern: what a hit means ([`OWN`], [`ANCHOR`], [`EMBEDDED`], combined).
+        role: Vec<u8>,
+        /// An embedded language has a rule without trigger words: any anchor suffices.
+        embedded_always: bool,
     },
 }
+
+/// A trigger word of a rule of the file's own language.
+const OWN: u8 = 1;
+/// A word the injection query needs (`execute`, `subprocess`).
+const ANCHOR: u8 = 2;
+/// A trigger word of a rule of an embedded language; counts only with an anchor.
+const EMBEDDED: u8 = 4;
 
 /// Where a host language embeds code of other languages (`<language>/injections.scm`, in the
 /// tree-sitter convention: an `@injection.content` capture and `#set! injection.language`).
@@ -170,6 +184,10 @@ struct Injections {
     source: String,
     /// The languages the query injects, read from its text for the scan prefilter.
     targets: Vec<Lang>,
+    /// Words one of which a file needs for the query to match (`; triggers: execute, system`):
+    /// the injected languages' trigger words only count in files that have one. Empty: they
+    /// count everywhere.
+    anchors: Vec<String>,
     compiled: OnceLock<Result<InjectionQuery, RuleError>>,
 }
 
@@ -272,8 +290,17 @@ impl RuleSet {
         &self.markers
     }
 
+    /// Queries whole files everywhere rather than around trigger words (for tests).
+    #[cfg(test)]
+    pub(crate) fn without_query_windows(mut self) -> RuleSet {
+        self.query_windows = false;
+        self
+    }
+
     /// Adds injection queries: `(origin, text)` pairs. A first line `; languages: a, b` names
-    /// the host languages; otherwise the folder the file is in (`yaml/injections.scm`) does.
+    /// the host languages; otherwise the folder the file is in (`yaml/injections.scm`) does. A
+    /// header line `; triggers: a, b` names words one of which a file needs for the query to
+    /// match, so the embedded languages' trigger words don't make every host file a candidate.
     pub fn add_injections<'a>(
         &mut self,
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -287,6 +314,14 @@ impl RuleSet {
                 Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
                 None => vec![origin.split('/').next().unwrap_or_default().to_string()],
             };
+            let anchors: Vec<String> = source
+                .lines()
+                .take_while(|l| l.starts_with(';'))
+                .filter_map(|l| l.strip_prefix("; triggers:"))
+                .flat_map(|list| list.split(','))
+                .map(|w| w.trim().to_ascii_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect();
             let targets: Vec<Lang> = source
                 .split("injection.language \"")
                 .skip(1)
@@ -305,6 +340,7 @@ impl RuleSet {
                         origin: origin.to_string(),
                         source: source.to_string(),
                         targets: targets.clone(),
+                        anchors: anchors.clone(),
                         compiled: OnceLock::new(),
                     },
                 );
@@ -358,6 +394,7 @@ impl RuleSet {
             injections: HashMap::new(),
             markers,
             prefilters: Default::default(),
+            query_windows: true,
         })
     }
 
@@ -416,65 +453,112 @@ impl RuleSet {
         self.compiled.contains_key(&lang) || self.injections.contains_key(&lang)
     }
 
-    /// Whether `text` contains a trigger word of some rule of `lang`; files that don't cannot
-    /// produce findings and need not be parsed.
+    /// Whether `text` contains a trigger word of some rule of `lang`, or an injection anchor and
+    /// a trigger word of an embedded language; files that don't cannot produce findings and need
+    /// not be parsed.
     pub fn may_match(&self, lang: Lang, text: &[u8]) -> bool {
-        let prefilter = self.prefilters[lang as usize].get_or_init(|| self.prefilter(lang));
-        match prefilter {
+        match self.prefilters[lang as usize].get_or_init(|| self.prefilter(lang)) {
             Prefilter::Always => true,
             Prefilter::Never => false,
-            Prefilter::Words {
-                automaton,
-                whole_word,
-            } => {
-                if !whole_word.iter().any(|&w| w) {
-                    return automaton.is_match(text);
-                }
-                // As the marker predicates split tokens: `prod_db` holds the word `prod`.
-                let is_word = |b: u8| b.is_ascii_alphanumeric();
-                automaton.find_overlapping_iter(text).any(|m| {
-                    !whole_word[m.pattern().as_usize()]
-                        || (m.start().checked_sub(1).is_none_or(|i| !is_word(text[i]))
-                            && text.get(m.end()).is_none_or(|&b| !is_word(b)))
-                })
-            }
+            words => hits(words, text).is_some_and(|h| h.any()),
         }
     }
 
-    /// One automaton over the trigger words of every rule that can run on files of `lang`.
+    /// The byte ranges of `src` around its trigger words, merged when close; `None` when the
+    /// whole file must be queried (a rule without triggers, or triggers almost everywhere).
+    fn trigger_windows<S: Source + ?Sized>(
+        &self,
+        lang: Lang,
+        src: &S,
+        len: usize,
+    ) -> Option<Vec<Range<usize>>> {
+        /// Hits closer than this share a window: one query run instead of two.
+        const MERGE_GAP: usize = 2048;
+        /// Past this many windows, one run over the whole file is cheaper.
+        const MAX_WINDOWS: usize = 32;
+        let prefilter = self.prefilters[lang as usize].get_or_init(|| self.prefilter(lang));
+        match prefilter {
+            Prefilter::Always => return None,
+            Prefilter::Never => return Some(Vec::new()),
+            Prefilter::Words { .. } => {}
+        }
+        let text = src.bytes_of(0..len);
+        let found = hits(prefilter, &text)?;
+        if found.embedded_always && found.anchor {
+            return None;
+        }
+        let mut windows: Vec<Range<usize>> = Vec::new();
+        for hit in found.at {
+            match windows.last_mut() {
+                Some(last) if hit.start <= last.end + MERGE_GAP => last.end = last.end.max(hit.end),
+                _ => {
+                    if windows.len() == MAX_WINDOWS {
+                        return None;
+                    }
+                    windows.push(hit);
+                }
+            }
+        }
+        Some(windows)
+    }
+
+    /// One automaton over the trigger words of every rule that can run on files of `lang`,
+    /// directly or in code embedded in them, and the anchors of its injections.
     fn prefilter(&self, lang: Lang) -> Prefilter {
-        let injected = self
-            .injections
-            .get(&lang)
-            .map_or(&[][..], |i| &i.targets[..]);
-        let mut words: Vec<&str> = Vec::new();
+        let injection = self.injections.get(&lang);
+        let injected = injection.map_or(&[][..], |i| &i.targets[..]);
+        let anchors = injection.map_or(&[][..], |i| &i.anchors[..]);
+        // Without anchors, embedded languages' words count like the file's own.
+        let embedded_role = if anchors.is_empty() { OWN } else { EMBEDDED };
+        let mut words: Vec<(&str, u8)> = anchors.iter().map(|a| (a.as_str(), ANCHOR)).collect();
         let mut any = false;
-        for rule in self
-            .rules
-            .iter()
-            .filter(|r| r.applies_to(lang) || injected.iter().any(|&t| r.applies_to(t)))
-        {
+        let mut embedded_always = false;
+        for rule in &self.rules {
+            let role = if rule.applies_to(lang) {
+                OWN
+            } else if injected.iter().any(|&t| rule.applies_to(t)) {
+                embedded_role
+            } else {
+                continue;
+            };
             any = true;
             if rule.spec.triggers.is_empty() {
-                return Prefilter::Always;
+                if role == OWN {
+                    return Prefilter::Always;
+                }
+                embedded_always = true;
             }
-            words.extend(rule.spec.triggers.iter().map(String::as_str));
+            words.extend(rule.spec.triggers.iter().map(|t| (t.as_str(), role)));
         }
         if !any {
             return Prefilter::Never;
         }
+        // One pattern per word, with every role it has.
         words.sort_unstable();
-        words.dedup();
+        let mut merged: Vec<(&str, u8)> = Vec::new();
+        for (w, role) in words {
+            match merged.last_mut() {
+                Some(last) if last.0 == w => last.1 |= role,
+                _ => merged.push((w, role)),
+            }
+        }
         // `\bword\b` must appear as a whole word (`prod`, not `product`).
-        let (patterns, whole_word): (Vec<&str>, Vec<bool>) = words
-            .iter()
-            .map(
-                |w| match w.strip_prefix("\\b").and_then(|w| w.strip_suffix("\\b")) {
-                    Some(inner) => (inner, true),
-                    None => (*w, false),
-                },
-            )
-            .unzip();
+        let mut patterns = Vec::new();
+        let mut whole_word = Vec::new();
+        let mut role = Vec::new();
+        for (w, r) in merged {
+            match w.strip_prefix("\\b").and_then(|w| w.strip_suffix("\\b")) {
+                Some(inner) => {
+                    patterns.push(inner);
+                    whole_word.push(true);
+                }
+                None => {
+                    patterns.push(w);
+                    whole_word.push(false);
+                }
+            }
+            role.push(r);
+        }
         match aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(&patterns)
@@ -482,6 +566,8 @@ impl RuleSet {
             Ok(automaton) => Prefilter::Words {
                 automaton,
                 whole_word,
+                role,
+                embedded_always,
             },
             Err(e) => {
                 tracing::error!("trigger words not compiled, parsing every file: {e}");
@@ -513,9 +599,22 @@ impl RuleSet {
         range: Option<Range<usize>>,
         depth: usize,
     ) -> Vec<Finding> {
-        let mut out = self.find_rules(lang, tree, src, rel_path, range.clone());
-        if depth < MAX_INJECTION_DEPTH {
-            out.extend(self.find_injected(lang, tree, src, rel_path, range, depth));
+        // A whole file is queried only around its trigger words: walking every node of a large
+        // tree costs as much as parsing it, and the findings sit where the triggers are.
+        let windows = match range {
+            Some(range) => vec![Some(range)],
+            None if !self.query_windows => vec![None],
+            None => match self.trigger_windows(lang, src, tree.root_node().end_byte()) {
+                Some(windows) => windows.into_iter().map(Some).collect(),
+                None => vec![None],
+            },
+        };
+        let mut out = Vec::new();
+        for range in windows {
+            out.extend(self.find_rules(lang, tree, src, rel_path, range.clone()));
+            if depth < MAX_INJECTION_DEPTH {
+                out.extend(self.find_injected(lang, tree, src, rel_path, range, depth));
+            }
         }
         out.sort_by(|a, b| {
             (a.range.start, a.range.end, a.rule.id()).cmp(&(
@@ -672,6 +771,72 @@ impl RuleSet {
         });
         out
     }
+}
+
+/// The trigger words found in a text.
+struct Hits {
+    own: bool,
+    anchor: bool,
+    embedded: bool,
+    embedded_always: bool,
+    /// Where the file's own trigger words are, and the embedded languages' ones when an anchor
+    /// makes them count; in order.
+    at: Vec<Range<usize>>,
+}
+
+impl Hits {
+    fn any(&self) -> bool {
+        self.own || (self.anchor && (self.embedded || self.embedded_always))
+    }
+}
+
+/// Scans `text` for the prefilter's words; `None` for a prefilter without words.
+fn hits(prefilter: &Prefilter, text: &[u8]) -> Option<Hits> {
+    let Prefilter::Words {
+        automaton,
+        whole_word,
+        role,
+        embedded_always,
+    } = prefilter
+    else {
+        return None;
+    };
+    let mut found = Hits {
+        own: false,
+        anchor: false,
+        embedded: false,
+        embedded_always: *embedded_always,
+        at: Vec::new(),
+    };
+    // (range, counts only with an anchor)
+    let mut at: Vec<(Range<usize>, bool)> = Vec::new();
+    for m in automaton.find_overlapping_iter(text) {
+        let p = m.pattern().as_usize();
+        if whole_word[p] && !is_whole_word(text, m.start(), m.end()) {
+            continue;
+        }
+        let r = role[p];
+        found.own |= r & OWN != 0;
+        found.anchor |= r & ANCHOR != 0;
+        found.embedded |= r & EMBEDDED != 0;
+        if r & (OWN | EMBEDDED) != 0 {
+            at.push((m.start()..m.end(), r & OWN == 0));
+        }
+    }
+    found.at = at
+        .into_iter()
+        .filter(|(_, needs_anchor)| !needs_anchor || found.anchor)
+        .map(|(r, _)| r)
+        .collect();
+    Some(found)
+}
+
+/// Whether `text[start..end]` is not part of a longer word. As the marker predicates split
+/// tokens, `_` separates words: `prod_db` holds the word `prod`.
+fn is_whole_word(text: &[u8], start: usize, end: usize) -> bool {
+    let is_word = |b: u8| b.is_ascii_alphanumeric();
+    start.checked_sub(1).is_none_or(|i| !is_word(text[i]))
+        && text.get(end).is_none_or(|&b| !is_word(b))
 }
 
 /// A query cursor limited to `range` (to intersecting matches), or over everything.
