@@ -225,3 +225,102 @@ fn trigger_windows_find_what_a_full_walk_finds() {
         assert_eq!(a, b, "{lang}: {text:?}");
     }
 }
+
+/// Wide nodes (a mapping of thousands of keys, a command with hundreds of arguments) must not
+/// make any query track partial matches per combination of children: tree-sitter evaluates
+/// text predicates only once a match completes, so such a pattern costs O(n²) or worse. The
+/// limit turns that into a failing check instead of a slow scan.
+#[test]
+fn no_query_tracks_a_partial_match_per_pair_of_children() {
+    let many = |n: usize, f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<String>();
+    let cases: Vec<(Lang, String)> = vec![
+        (
+            Lang::Yaml,
+            format!(
+                "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n{}    DeletionPolicy: Delete\n    command: [sh, -c]\n    args: [\"rm -rf /data\"]\n    environment: production\n    script: deploy\n",
+                many(1500, &|i| format!("    key{i}: prod{i}\n"))
+            ),
+        ),
+        (
+            Lang::Bash,
+            format!(
+                "rm -rf {} \"$X/\"\ngit push {} --force\naws s3 rm {} --recursive\ndocker compose {} down -v\nfind {} -delete\nkubectl delete {} --all\n",
+                many(300, &|i| format!("f{i} ")),
+                many(300, &|i| format!("o{i} ")),
+                many(300, &|i| format!("s3://b/{i} ")),
+                many(300, &|i| format!("-f{i} ")),
+                many(300, &|i| format!("d{i} ")),
+                many(300, &|i| format!("pod{i} ")),
+            ),
+        ),
+        (
+            Lang::Python,
+            format!(
+                "import os, subprocess\nsubprocess.run([{}\"rm\", \"-rf\", \"/\"])\nrequests.get(url, {}verify=False)\nd = {{{}}}\n",
+                many(300, &|i| format!("\"a{i}\", ")),
+                many(300, &|i| format!("k{i}=1, ")),
+                many(1000, &|i| format!("\"prod{i}\": os.remove(p{i}), "))
+            ),
+        ),
+        (
+            Lang::JavaScript,
+            format!(
+                "const o = {{{}}};\nexecSync([{}].join(' '));\nfs.rmSync(dir, {{{} recursive: true, force: true}});\n",
+                many(1000, &|i| format!("k{i}: 'prod', "))
+                    ,
+                many(300, &|i| format!("'rm{i}', ")),
+                many(300, &|i| format!("k{i}: 1, "))
+            ),
+        ),
+        (
+            Lang::Go,
+            format!(
+                "package main\nfunc f() {{\n\tos.RemoveAll(x)\n\texec.Command(\"sh\", \"-c\", {}\"rm -rf /\")\n\tdb.Exec(\"DROP TABLE t\", {})\n}}\n",
+                many(300, &|i| format!("\"a{i}\", ")),
+                many(300, &|i| format!("a{i}, "))
+            ),
+        ),
+        (
+            Lang::Hcl,
+            format!(
+                "resource \"aws_security_group_rule\" \"r\" {{\n{}  type = \"ingress\"\n  cidr_blocks = [\"0.0.0.0/0\"]\n  force_destroy = true\n}}\n",
+                many(1500, &|i| format!("  a{i} = \"prod\"\n"))
+            ),
+        ),
+        (
+            Lang::Sql,
+            format!(
+                "INSERT INTO t VALUES {};\nSELECT {} FROM t;\nDELETE FROM t;\nGRANT ALL ON t TO PUBLIC;\n",
+                many(1000, &|i| format!("({i}, 'prod'), ")) + "(0, 'x')",
+                many(500, &|i| format!("c{i}, ")) + "c"
+            ),
+        ),
+        (
+            Lang::Rust,
+            format!(
+                "fn f() {{ let v = vec![{}]; sqlx::query!(\"DELETE FROM t\", {}); std::fs::remove_dir_all(p); }}\n",
+                many(500, &|i| format!("\"prod{i}\", ")),
+                many(300, &|i| format!("a{i}, "))
+            ),
+        ),
+        (
+            Lang::Dockerfile,
+            format!("FROM debian\nRUN {} rm -rf /var/lib/x\n", many(300, &|i| format!("echo {i} && "))),
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (lang, text) in &cases {
+        let rules = RuleSet::builtin()
+            .unwrap()
+            .without_query_windows()
+            .with_match_limit(512);
+        analyze_text(&rules, *lang, text, "wide");
+        if rules.exceeded_match_limit() {
+            failed.push(lang.name());
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "a query kept more than 512 partial matches on a wide node in: {failed:?}"
+    );
+}

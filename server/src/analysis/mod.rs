@@ -144,6 +144,10 @@ pub struct RuleSet {
     /// Whether whole-file queries run only around trigger words (always, but for the tests
     /// that check this gives the same findings as walking everything).
     query_windows: bool,
+    /// The most partial matches a query cursor may track (tests lower it to catch patterns
+    /// whose cost explodes on wide nodes), and whether a cursor ever hit the limit.
+    match_limit: Option<u32>,
+    exceeded_match_limit: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -290,6 +294,29 @@ impl RuleSet {
         &self.markers
     }
 
+    /// Caps the partial matches a query may track at once; see [`RuleSet::exceeded_match_limit`].
+    #[cfg(test)]
+    pub(crate) fn with_match_limit(mut self, limit: u32) -> RuleSet {
+        self.match_limit = Some(limit);
+        self
+    }
+
+    /// Whether a query ever tracked more partial matches than the limit allows: a pattern
+    /// whose cost grows with the square of a node's children, or worse.
+    #[cfg(test)]
+    pub(crate) fn exceeded_match_limit(&self) -> bool {
+        self.exceeded_match_limit
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn note_match_limit(&self, cursor: &QueryCursor) {
+        if cursor.did_exceed_match_limit() {
+            tracing::warn!("a query tracked more partial matches than its limit");
+            self.exceeded_match_limit
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// Queries whole files everywhere rather than around trigger words (for tests).
     #[cfg(test)]
     pub(crate) fn without_query_windows(mut self) -> RuleSet {
@@ -395,6 +422,8 @@ impl RuleSet {
             markers,
             prefilters: Default::default(),
             query_windows: true,
+            match_limit: None,
+            exceeded_match_limit: Default::default(),
         })
     }
 
@@ -642,7 +671,7 @@ impl RuleSet {
         let Some(inj) = self.injection_query(lang) else {
             return Vec::new();
         };
-        let mut cursor = cursor_over(range);
+        let mut cursor = cursor_over(range, self.match_limit);
         let provider = |node: Node<'_>| std::iter::once(src.bytes_of(node.byte_range()));
         // (language, embedded code, bytes the whole injection match covers)
         let mut pieces: Vec<(Lang, Range<usize>, Range<usize>)> = Vec::new();
@@ -680,6 +709,8 @@ impl RuleSet {
                 pieces.push((target, start..end, match_start.min(start)..match_end));
             }
         }
+        drop(matches);
+        self.note_match_limit(&cursor);
         let mut out = Vec::new();
         let mut parser = tree_sitter::Parser::new();
         for (target, piece, matched) in pieces {
@@ -713,7 +744,7 @@ impl RuleSet {
             return Vec::new();
         };
         let quiet_markers = self.markers.excluded(rel_path);
-        let mut cursor = cursor_over(range);
+        let mut cursor = cursor_over(range, self.match_limit);
         let provider = |node: Node<'_>| std::iter::once(src.bytes_of(node.byte_range()));
         let mut matches = cursor.matches(&compiled.query, tree.root_node(), provider);
         let mut out: Vec<Finding> = Vec::new();
@@ -762,6 +793,8 @@ impl RuleSet {
                 embedded: false,
             });
         }
+        drop(matches);
+        self.note_match_limit(&cursor);
         out.sort_by(|a, b| {
             (a.range.start, a.range.end, a.rule.id()).cmp(&(
                 b.range.start,
@@ -831,17 +864,22 @@ fn hits(prefilter: &Prefilter, text: &[u8]) -> Option<Hits> {
     Some(found)
 }
 
-/// Whether `text[start..end]` is not part of a longer word. As the marker predicates split
-/// tokens, `_` separates words: `prod_db` holds the word `prod`.
+/// Whether `text[start..end]` is not part of a longer word: no letter directly before or after
+/// it. Digits and `_` don't count, so the check never rejects what a grammar lexes as a word of
+/// its own (SQL reads `1TRUNCATE` as `1` and `TRUNCATE`) or what the marker predicates split
+/// (`prod_db` holds `prod`); it may accept more, which only costs a parse.
 fn is_whole_word(text: &[u8], start: usize, end: usize) -> bool {
-    let is_word = |b: u8| b.is_ascii_alphanumeric();
-    start.checked_sub(1).is_none_or(|i| !is_word(text[i]))
-        && text.get(end).is_none_or(|&b| !is_word(b))
+    let is_letter = |b: u8| b.is_ascii_alphabetic();
+    start.checked_sub(1).is_none_or(|i| !is_letter(text[i]))
+        && text.get(end).is_none_or(|&b| !is_letter(b))
 }
 
-/// A query cursor limited to `range` (to intersecting matches), or over everything.
-fn cursor_over(range: Option<Range<usize>>) -> QueryCursor {
+/// A query cursor limited to `range` (and to `match_limit` partial matches) (to intersecting matches), or over everything.
+fn cursor_over(range: Option<Range<usize>>, match_limit: Option<u32>) -> QueryCursor {
     let mut cursor = QueryCursor::new();
+    if let Some(limit) = match_limit {
+        cursor.set_match_limit(limit);
+    }
     if let Some(range) = range {
         cursor.set_byte_range(range);
     }
