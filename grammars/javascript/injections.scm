@@ -1,5 +1,5 @@
 ; languages: javascript, typescript, tsx
-; triggers: query, execute, raw, exec, unsafe, sql
+; triggers: \bquery\b, queryraw, execute, \braw\b, \bexec\b, execsync, unsafe, \bsql\b
 ; SQL passed to database clients and `sql` tagged templates; shell passed to child_process.
 
 ((call_expression

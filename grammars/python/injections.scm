@@ -1,4 +1,4 @@
-; triggers: execute, raw, text, read_sql, exec_driver_sql, subprocess, system, popen
+; triggers: execute, \braw\b, \btext\b, read_sql, exec_driver_sql, subprocess, system, popen
 ; SQL passed to database APIs, and shell commands passed to the OS.
 
 ((call

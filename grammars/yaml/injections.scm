@@ -1,3 +1,4 @@
+; triggers: run:, script:, command:, args:, entrypoint:
 ; Shell in CI steps (GitHub Actions `run:`, GitLab CI `script:`, `before_script:`, `after_script:`)
 ; and in container commands that run `sh -c`.
 

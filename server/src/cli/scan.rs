@@ -2,14 +2,17 @@
 //! Walks like ripgrep (respects `.gitignore`), skips files without a trigger word before
 //! parsing, and parses the rest in parallel.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use clap::Args;
 use countersign_grammars::Lang;
+use ignore::WalkState;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -189,37 +192,59 @@ fn collect_inputs(paths: &[PathBuf], rules: &RuleSet) -> Result<(Vec<Input>, usi
     walk.hidden(false)
         .require_git(false)
         .filter_entry(|e| e.file_name() != ".git");
-    let mut roots: HashMap<PathBuf, PathBuf> = HashMap::new();
-    let mut inputs = Vec::new();
-    let mut scanned = 0;
-    for entry in walk.build() {
-        let entry = entry.context("walking the input")?;
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let path = entry.into_path();
-        let Some(lang) = Lang::from_path(&path) else {
-            continue;
-        };
-        scanned += 1;
-        if !rules.covers(lang) {
-            continue;
-        }
-        let abs = workspace::absolute(&path);
-        let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
-        let root = roots
-            .entry(dir)
-            .or_insert_with(|| workspace::root_for(&abs, None))
-            .clone();
-        let display = path.to_string_lossy().trim_start_matches("./").to_string();
-        inputs.push(Input {
-            path: abs,
-            display,
-            lang,
-            root,
-        });
+    // Walking 10k files one by one takes longer than analysing the few that matter: walk in
+    // parallel, then put the files in path order so the output does not depend on timing.
+    let found: Mutex<Vec<(PathBuf, Lang)>> = Mutex::new(Vec::new());
+    let scanned = AtomicUsize::new(0);
+    let failure: Mutex<Option<ignore::Error>> = Mutex::new(None);
+    walk.build_parallel().run(|| {
+        Box::new(|entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    *failure.lock().unwrap() = Some(e);
+                    return WalkState::Quit;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return WalkState::Continue;
+            }
+            let path = entry.into_path();
+            if let Some(lang) = Lang::from_path(&path) {
+                scanned.fetch_add(1, Ordering::Relaxed);
+                if rules.covers(lang) {
+                    found.lock().unwrap().push((path, lang));
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    if let Some(e) = failure.into_inner().unwrap() {
+        return Err(anyhow::Error::new(e).context("walking the input"));
     }
-    Ok((inputs, scanned))
+    let mut found = found.into_inner().unwrap();
+    found.sort();
+    let absolute: Vec<PathBuf> = found.iter().map(|(p, _)| workspace::absolute(p)).collect();
+    let dirs: BTreeSet<&Path> = absolute.iter().filter_map(|p| p.parent()).collect();
+    let roots: HashMap<&Path, PathBuf> = dirs
+        .into_par_iter()
+        .map(|dir| (dir, workspace::root_for(dir, None)))
+        .collect();
+    let inputs = found
+        .iter()
+        .zip(&absolute)
+        .map(|((path, lang), abs)| Input {
+            display: path.to_string_lossy().trim_start_matches("./").to_string(),
+            root: abs
+                .parent()
+                .and_then(|d| roots.get(d))
+                .cloned()
+                .unwrap_or_default(),
+            path: abs.clone(),
+            lang: *lang,
+        })
+        .collect();
+    Ok((inputs, scanned.into_inner()))
 }
 
 fn scan_file(rules: &RuleSet, input: &Input) -> FileResult {
