@@ -493,42 +493,42 @@ impl RuleSet {
         }
     }
 
-    /// The byte ranges of `src` around its trigger words, merged when close; `None` when the
-    /// whole file must be queried (a rule without triggers, or triggers almost everywhere).
-    fn trigger_windows<S: Source + ?Sized>(
-        &self,
-        lang: Lang,
-        src: &S,
-        len: usize,
-    ) -> Option<Vec<Range<usize>>> {
-        /// Hits closer than this share a window: one query run instead of two.
-        const MERGE_GAP: usize = 2048;
-        /// Past this many windows, one run over the whole file is cheaper.
-        const MAX_WINDOWS: usize = 32;
+    /// Where a file may hold findings, judged from its bytes before parsing: `None` if nowhere
+    /// (it need not be parsed), else the parts of it to query once it is parsed.
+    pub fn candidate(&self, lang: Lang, text: &[u8]) -> Option<Candidate> {
         let prefilter = self.prefilters[lang as usize].get_or_init(|| self.prefilter(lang));
-        match prefilter {
-            Prefilter::Always => return None,
-            Prefilter::Never => return Some(Vec::new()),
-            Prefilter::Words { .. } => {}
-        }
-        let text = src.bytes_of(0..len);
-        let found = hits(prefilter, &text)?;
-        if found.embedded_always && found.anchor {
-            return None;
-        }
-        let mut windows: Vec<Range<usize>> = Vec::new();
-        for hit in found.at {
-            match windows.last_mut() {
-                Some(last) if hit.start <= last.end + MERGE_GAP => last.end = last.end.max(hit.end),
-                _ => {
-                    if windows.len() == MAX_WINDOWS {
-                        return None;
-                    }
-                    windows.push(hit);
+        let windows = match prefilter {
+            Prefilter::Always => vec![None],
+            Prefilter::Never => return None,
+            words => {
+                let found = hits(words, text)?;
+                if !found.any() {
+                    return None;
+                }
+                match self.query_windows.then(|| windows_around(found)).flatten() {
+                    Some(windows) => windows.into_iter().map(Some).collect(),
+                    None => vec![None],
                 }
             }
+        };
+        Some(Candidate { windows })
+    }
+
+    /// Parses a [candidate](RuleSet::candidate) file and runs the rules where it said: what
+    /// `scan` does for one file.
+    pub fn analyze_candidate(
+        &self,
+        lang: Lang,
+        text: &str,
+        rel_path: &str,
+        candidate: Candidate,
+    ) -> Vec<Finding> {
+        match parse(lang, text) {
+            Some(tree) => {
+                self.find_in(lang, &tree, text.as_bytes(), rel_path, candidate.windows, 0)
+            }
+            None => Vec::new(),
         }
-        Some(windows)
     }
 
     /// One automaton over the trigger words of every rule that can run on files of `lang`,
@@ -632,12 +632,27 @@ impl RuleSet {
         // tree costs as much as parsing it, and the findings sit where the triggers are.
         let windows = match range {
             Some(range) => vec![Some(range)],
-            None if !self.query_windows => vec![None],
-            None => match self.trigger_windows(lang, src, tree.root_node().end_byte()) {
-                Some(windows) => windows.into_iter().map(Some).collect(),
-                None => vec![None],
-            },
+            None => {
+                let text = src.bytes_of(0..tree.root_node().end_byte());
+                match self.candidate(lang, &text) {
+                    Some(candidate) => candidate.windows,
+                    None => return Vec::new(),
+                }
+            }
         };
+        self.find_in(lang, tree, src, rel_path, windows, depth)
+    }
+
+    /// Runs the rules in each window (`None`: the whole tree); see [`RuleSet::find`].
+    fn find_in<S: Source + ?Sized>(
+        &self,
+        lang: Lang,
+        tree: &Tree,
+        src: &S,
+        rel_path: &str,
+        windows: Vec<Option<Range<usize>>>,
+        depth: usize,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         for range in windows {
             out.extend(self.find_rules(lang, tree, src, rel_path, range.clone()));
@@ -804,6 +819,37 @@ impl RuleSet {
         });
         out
     }
+}
+
+/// A file that may hold findings, and where: see [`RuleSet::candidate`].
+pub struct Candidate {
+    windows: Vec<Option<Range<usize>>>,
+}
+
+/// The byte ranges around trigger words, merged when close; `None` when one run over the whole
+/// file is cheaper (trigger words almost everywhere) or needed (an embedded language has a
+/// rule without trigger words).
+fn windows_around(found: Hits) -> Option<Vec<Range<usize>>> {
+    /// Hits closer than this share a window: one query run instead of two.
+    const MERGE_GAP: usize = 2048;
+    /// Past this many windows, one run over the whole file is cheaper.
+    const MAX_WINDOWS: usize = 32;
+    if found.embedded_always && found.anchor {
+        return None;
+    }
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for hit in found.at {
+        match windows.last_mut() {
+            Some(last) if hit.start <= last.end + MERGE_GAP => last.end = last.end.max(hit.end),
+            _ => {
+                if windows.len() == MAX_WINDOWS {
+                    return None;
+                }
+                windows.push(hit);
+            }
+        }
+    }
+    Some(windows)
 }
 
 /// The trigger words found in a text.
@@ -1206,16 +1252,18 @@ fn merge_ranges(ranges: &[Range<usize>]) -> Vec<Range<usize>> {
     out
 }
 
-/// Parses `text` and runs every rule of `lang` over it: what `scan` does for one file.
+/// Parses `text` and runs every rule of `lang` over it.
 pub fn analyze_text(rules: &RuleSet, lang: Lang, text: &str, rel_path: &str) -> Vec<Finding> {
-    let mut parser = tree_sitter::Parser::new();
-    if parser.set_language(&lang.grammar()).is_err() {
-        return Vec::new();
-    }
-    match parser.parse(text, None) {
+    match parse(lang, text) {
         Some(tree) => rules.find(lang, &tree, text.as_bytes(), rel_path, None),
         None => Vec::new(),
     }
+}
+
+fn parse(lang: Lang, text: &str) -> Option<Tree> {
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&lang.grammar()).ok()?;
+    parser.parse(text, None)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{sarif, Format};
-use crate::analysis::{analyze_text, deduplicate, Finding, RuleSet};
+use crate::analysis::{deduplicate, Finding, RuleSet};
 use crate::config::Config;
 use crate::policy::SignoffState;
 use crate::signoff::{Ledger, LedgerIndex};
@@ -256,12 +256,12 @@ fn scan_file(rules: &RuleSet, input: &Input) -> FileResult {
     if bytes[..bytes.len().min(8000)].contains(&0) {
         return Ok(Vec::new()); // binary
     }
-    if !rules.may_match(input.lang, &bytes) {
+    let Some(candidate) = rules.candidate(input.lang, &bytes) else {
         return Ok(Vec::new());
-    }
+    };
     let text = String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string())?;
     let rel = workspace::relative_path(&input.root, &input.path);
-    let found = analyze_text(rules, input.lang, &text, &rel);
+    let found = rules.analyze_candidate(input.lang, &text, &rel, candidate);
     let lines = LineIndex::new(&text);
     Ok(deduplicate(&found)
         .into_iter()
