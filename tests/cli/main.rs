@@ -26,11 +26,14 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The demo workspace in a fresh git repository, plus files a scan must skip.
-fn demo_repo() -> tempfile::TempDir {
+/// A copy of `tests/fixtures/<name>` in a fresh git repository, so `.gitignore` applies as in
+/// a real checkout.
+fn fixture_repo(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/demo"),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures")
+            .join(name),
         dir.path(),
     );
     assert!(Command::new("git")
@@ -39,6 +42,12 @@ fn demo_repo() -> tempfile::TempDir {
         .status()
         .unwrap()
         .success());
+    dir
+}
+
+/// The demo workspace in a fresh git repository, plus files a scan must skip.
+fn demo_repo() -> tempfile::TempDir {
+    let dir = fixture_repo("demo");
     std::fs::create_dir_all(dir.path().join("build")).unwrap();
     std::fs::write(
         dir.path().join("build/generated.sql"),
@@ -229,21 +238,9 @@ fn a_closed_output_pipe_ends_quietly() {
     );
 }
 
-/// The multi-language fixture tree in a fresh git repository (so `.gitignore` applies as in a
-/// real checkout).
+/// The multi-language fixture tree.
 fn catalogue_repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/catalogue"),
-        dir.path(),
-    );
-    assert!(Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(dir.path())
-        .status()
-        .unwrap()
-        .success());
-    dir
+    fixture_repo("catalogue")
 }
 
 #[test]
