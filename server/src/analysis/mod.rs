@@ -127,6 +127,9 @@ struct Compiled {
     /// Per pattern, `(#set! report.match "regex")`: report only the first match of the regex
     /// inside the `@finding` node (for constructs a grammar leaves as one large ERROR node).
     report_match: Vec<Option<regex::bytes::Regex>>,
+    /// Per pattern, `(#set! report.extend "regex")`: extend the report over the text after the
+    /// `@finding` node that the regex matches (a statement the grammar split into pieces).
+    report_extend: Vec<Option<regex::bytes::Regex>>,
     predicates: Predicates,
 }
 
@@ -791,6 +794,12 @@ impl RuleSet {
                     None => continue,
                 }
             }
+            if let (Some(re), Some(node)) = (&compiled.report_extend[m.pattern_index], finding_node)
+            {
+                if let Some(hit) = re.find(&predicates::following(node, src)) {
+                    range.end = node.end_byte() + hit.end();
+                }
+            }
             let end = end.max(range.end);
             if out
                 .iter()
@@ -1093,29 +1102,31 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
         return Err(errors);
     }
     let finding_capture = query.capture_index_for_name("finding");
-    let mut report_match = Vec::new();
     let mut errors = Vec::new();
-    for (p, &rule) in pattern_rule.iter().enumerate() {
-        let setting = query
-            .property_settings(p)
+    let mut setting = |key: &str| -> Vec<Option<regex::bytes::Regex>> {
+        pattern_rule
             .iter()
-            .find(|prop| &*prop.key == "report.match")
-            .and_then(|prop| prop.value.as_deref().map(str::to_string));
-        report_match.push(match setting {
-            Some(re) => match regex::bytes::Regex::new(&re) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    errors.push(RuleError::Invalid {
-                        origin: rules[rule].origin.clone(),
-                        id: rules[rule].id().to_string(),
-                        message: format!("`report.match` is not a valid regex: {e}"),
-                    });
-                    None
-                }
-            },
-            None => None,
-        });
-    }
+            .enumerate()
+            .map(|(p, &rule)| {
+                let value = query
+                    .property_settings(p)
+                    .iter()
+                    .find(|prop| &*prop.key == key)
+                    .and_then(|prop| prop.value.as_deref().map(str::to_string))?;
+                regex::bytes::Regex::new(&value)
+                    .map_err(|e| {
+                        errors.push(RuleError::Invalid {
+                            origin: rules[rule].origin.clone(),
+                            id: rules[rule].id().to_string(),
+                            message: format!("`{key}` is not a valid regex: {e}"),
+                        })
+                    })
+                    .ok()
+            })
+            .collect()
+    };
+    let report_match = setting("report.match");
+    let report_extend = setting("report.extend");
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -1124,6 +1135,7 @@ fn compile(lang: Lang, rules: &[Arc<Rule>], members: &[usize]) -> Result<Compile
         pattern_rule,
         finding_capture,
         report_match,
+        report_extend,
         predicates,
     })
 }
@@ -1196,9 +1208,18 @@ impl Findings {
     ) {
         let len = tree.root_node().end_byte();
         for range in merge_ranges(dirty) {
-            let (start, end) = (range.start.min(len), range.end.min(len));
-            self.items
-                .retain(|f| f.match_range.end < start || f.match_range.start > end);
+            let (mut start, mut end) = (range.start.min(len), range.end.min(len));
+            // A dropped finding is looked for again over all it covered: its nodes may lie
+            // before the edit (a report extended over the text after them).
+            let (from, to) = (start, end);
+            self.items.retain(|f| {
+                let keep = f.match_range.end < from || f.match_range.start > to;
+                if !keep {
+                    start = start.min(f.match_range.start);
+                    end = end.max(f.match_range.end.min(len));
+                }
+                keep
+            });
             // Tree-sitter returns matches whose nodes intersect the window. Widen it so an empty
             // edit at a match's edge still finds it: one byte after, two before (a reported range
             // may end one byte past its nodes, on a terminating `;`).

@@ -15,8 +15,9 @@ use super::{markers, Markers, Source};
 
 /// Predicates taking a capture and a node kind.
 const KIND_PREDICATES: [&str; 2] = ["has-child?", "not-has-child?"];
-/// Predicates taking a capture and a regex over a sibling's text.
-const SIBLING_PREDICATES: [&str; 2] = ["has-sibling?", "not-has-sibling?"];
+/// Predicates taking a capture and a regex: over a sibling's text, or over the text that
+/// follows the capture (`#followed-by?`, for code a grammar splits into pieces).
+const SIBLING_PREDICATES: [&str; 3] = ["has-sibling?", "not-has-sibling?", "followed-by?"];
 /// How much of a sibling's text `#has-sibling?` reads: patterns look at its start (`Type: …`),
 /// and a sibling can be a whole nested document.
 const SIBLING_TEXT_LIMIT: usize = 4096;
@@ -93,6 +94,10 @@ impl Predicates {
                                 Some(re) => nodes(*cap).any(|n| has_sibling_matching(n, re, src)),
                                 None => false,
                             },
+                            "followed-by?" => match self.regexes.get(&**arg) {
+                                Some(re) => nodes(*cap).any(|n| re.is_match(&following(n, src))),
+                                None => false,
+                            },
                             _ => return false,
                         };
                         found != op.starts_with("not-")
@@ -125,6 +130,12 @@ fn has_child_of_kind(node: Node<'_>, kind: &str) -> bool {
     let mut walk = node.walk();
     let found = node.named_children(&mut walk).any(|c| c.kind() == kind);
     found
+}
+
+/// The text after `node`, as much as `#followed-by?` and `report.extend` look at.
+pub fn following<'s, S: Source + ?Sized>(node: Node<'_>, src: &'s S) -> std::borrow::Cow<'s, [u8]> {
+    let end = node.end_byte();
+    src.bytes_of(end..end + SIBLING_TEXT_LIMIT)
 }
 
 fn has_sibling_matching<S: Source + ?Sized>(node: Node<'_>, re: &Regex, src: &S) -> bool {

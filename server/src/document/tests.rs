@@ -474,3 +474,40 @@ fn keystrokes_that_resend_neighbouring_text_stay_human() {
         "DROP TABLE\nusers;\nDROP TABLE t;\n\n"
     );
 }
+
+/// A finding reported past its own nodes (`GRANT` plus the rest of the statement the grammar
+/// split off) is checked again when only that rest changes.
+#[test]
+fn an_edit_in_the_extended_part_of_a_finding_rechecks_it() {
+    let rules = RuleSet::builtin().unwrap();
+    let human = |_: &str| Author::Human;
+    let text = "SELECT 1;\nGRANT SELECT ON users TO PUBLIC;\nSELECT 2;\n";
+    let mut doc = Document::new(text, Some(Lang::Sql), 1);
+    doc.refresh(&rules, "a.sql");
+    let grants = |doc: &Document| -> Vec<String> {
+        doc.findings
+            .items()
+            .iter()
+            .filter(|f| f.rule.id() == "sql/grant-all")
+            .map(|f| f.snippet.clone())
+            .collect()
+    };
+    assert_eq!(grants(&doc), ["GRANT SELECT ON users TO PUBLIC;"]);
+    // `PUBLIC` → `alice`, at the end of the statement, far from the GRANT node.
+    doc.apply_change(
+        Some((LineCol::new(1, 25), LineCol::new(1, 31))),
+        "alice",
+        Encoding::Utf8,
+        &human,
+    );
+    doc.refresh(&rules, "a.sql");
+    assert!(grants(&doc).is_empty(), "{:?}", grants(&doc));
+    doc.apply_change(
+        Some((LineCol::new(1, 25), LineCol::new(1, 30))),
+        "PUBLIC",
+        Encoding::Utf8,
+        &human,
+    );
+    doc.refresh(&rules, "a.sql");
+    assert_eq!(grants(&doc), ["GRANT SELECT ON users TO PUBLIC;"]);
+}
