@@ -67,6 +67,14 @@ pub struct Finding {
     pub embedded: bool,
 }
 
+/// Orders findings by where they start, then end, then rule id: the order every list of
+/// findings is kept in.
+pub fn sort_by_position(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.rule.id()).cmp(&(b.range.start, b.range.end, b.rule.id()))
+    });
+}
+
 /// The findings worth showing: one per range (the most severe); none for a construct whose
 /// embedded code has its own, more precise finding (`os.system("rm -rf /")` is reported once, as
 /// `rm -rf /`); and no production marker inside a specific production rule's finding
@@ -663,13 +671,7 @@ impl RuleSet {
                 out.extend(self.find_injected(lang, tree, src, rel_path, range, depth));
             }
         }
-        out.sort_by(|a, b| {
-            (a.range.start, a.range.end, a.rule.id()).cmp(&(
-                b.range.start,
-                b.range.end,
-                b.rule.id(),
-            ))
-        });
+        sort_by_position(&mut out);
         out.dedup_by(|a, b| a.range == b.range && Arc::ptr_eq(&a.rule, &b.rule));
         out
     }
@@ -819,13 +821,7 @@ impl RuleSet {
         }
         drop(matches);
         self.note_match_limit(&cursor);
-        out.sort_by(|a, b| {
-            (a.range.start, a.range.end, a.rule.id()).cmp(&(
-                b.range.start,
-                b.range.end,
-                b.rule.id(),
-            ))
-        });
+        sort_by_position(&mut out);
         out
     }
 }
@@ -1234,13 +1230,7 @@ impl Findings {
                 }
             }
         }
-        self.items.sort_by(|a, b| {
-            (a.range.start, a.range.end, a.rule.id()).cmp(&(
-                b.range.start,
-                b.range.end,
-                b.rule.id(),
-            ))
-        });
+        sort_by_position(&mut self.items);
     }
 
     /// Replaces everything with a full run over the tree.

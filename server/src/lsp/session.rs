@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::convert;
-use crate::analysis::{deduplicate, fingerprint, markers, Finding, RuleSet, Source};
+use crate::analysis::{
+    deduplicate, fingerprint, markers, sort_by_position, Finding, RuleSet, Source,
+};
 use crate::config::Config;
 use crate::document::{Document, Encoding, LineCol};
 use crate::policy::{self, SignoffState};
@@ -235,13 +237,7 @@ impl Session {
                 embedded: false,
             });
         }
-        all.sort_by(|a, b| {
-            (a.range.start, a.range.end, a.rule.id()).cmp(&(
-                b.range.start,
-                b.range.end,
-                b.rule.id(),
-            ))
-        });
+        sort_by_position(&mut all);
         Cow::Owned(all)
     }
 
