@@ -522,7 +522,7 @@ fn hostile_client_input_never_takes_the_server_down() {
         let pos = |rng: &mut Lcg| json!({"line": rng.number(), "character": rng.number()});
         let range = json!({"start": pos(&mut rng), "end": pos(&mut rng)});
         let text = rng.pick(&texts);
-        let version = if rng.next() % 10 == 0 {
+        let version = if rng.next().is_multiple_of(10) {
             json!(rng.number())
         } else {
             json!(step + 1)
@@ -533,7 +533,7 @@ fn hostile_client_input_never_takes_the_server_down() {
                 json!({"textDocument": {"uri": uri, "languageId": "sql", "version": version, "text": text}})
             }
             "textDocument/didChange" => {
-                let change = if rng.next() % 5 == 0 {
+                let change = if rng.next().is_multiple_of(5) {
                     json!({"text": text})
                 } else {
                     json!({"range": range, "text": text})

@@ -916,9 +916,11 @@ fn hits(prefilter: &Prefilter, text: &[u8]) -> Option<Hits> {
 }
 
 /// Whether `text[start..end]` is not part of a longer word: no letter directly before or after
-/// it. Digits and `_` don't count, so the check never rejects what a grammar lexes as a word of
-/// its own (SQL reads `1TRUNCATE` as `1` and `TRUNCATE`) or what the marker predicates split
-/// (`prod_db` holds `prod`); it may accept more, which only costs a parse.
+/// it. Digits and `_` don't count, so the check accepts what grammars commonly lex as a word of
+/// its own (SQL reads `1TRUNCATE` as `1` and `TRUNCATE`) and what the marker predicates split
+/// (`prod_db` holds `prod`). It can miss a word glued to a letter that a grammar still splits
+/// off (tree-sitter-bash ends a heredoc at `EOFterraform`, which bash itself does not); that is
+/// why only `scan` relies on it, and documents always query their whole tree.
 fn is_whole_word(text: &[u8], start: usize, end: usize) -> bool {
     let is_letter = |b: u8| b.is_ascii_alphabetic();
     start.checked_sub(1).is_none_or(|i| !is_letter(text[i]))
@@ -1242,7 +1244,10 @@ impl Findings {
         src: &S,
         rel_path: &str,
     ) {
-        self.items = rules.find(lang, tree, src, rel_path, None);
+        // Over the whole tree, as a first refresh does, not only around trigger words: the
+        // findings of a text must not depend on how the document got there.
+        let len = tree.root_node().end_byte();
+        self.items = rules.find(lang, tree, src, rel_path, Some(0..len.max(1)));
     }
 
     pub fn clear(&mut self) {

@@ -23,10 +23,46 @@ const WALK_BUDGET: usize = 16;
 /// `Tree::edit`) and `new`, its reparse; `edited` are the ranges the edits wrote. `None` when
 /// the parser rebuilt too much around an edit for the walk to pay off.
 pub fn changed_near(old: &Tree, new: &Tree, edited: &[Range<usize>]) -> Option<Vec<Range<usize>>> {
-    edited
+    let changed: Vec<Range<usize>> = edited
         .iter()
         .map(|r| around(old.root_node(), new.root_node(), r.clone()))
-        .collect()
+        .collect::<Option<_>>()?;
+    // Error recovery weighs every version of the parse by its errors so far, so past an error
+    // a parse can part from the old one again after a shared node (seen in Python: a reused
+    // statement, then a call that left an ERROR). The walk is only sound where no error follows.
+    let last = changed.iter().map(|r| r.end).max().unwrap_or(0);
+    if error_from(old.root_node(), last) || error_from(new.root_node(), last) {
+        return None;
+    }
+    Some(changed)
+}
+
+/// Whether `root` holds a syntax error (or a MISSING node) that ends after `byte`.
+fn error_from(root: Node<'_>, byte: usize) -> bool {
+    let mut node = root;
+    loop {
+        if !node.has_error() {
+            return false;
+        }
+        if node.is_error() || node.is_missing() {
+            return true;
+        }
+        // Children ending after `byte`: the first may hold it, the others lie wholly after.
+        let mut cursor = node.walk();
+        if cursor.goto_first_child_for_byte(byte).is_none() {
+            return false;
+        }
+        let holder = cursor.node();
+        while cursor.goto_next_sibling() {
+            if cursor.node().has_error() {
+                return true;
+            }
+        }
+        if holder.start_byte() >= byte && holder.has_error() {
+            return true;
+        }
+        node = holder;
+    }
 }
 
 fn around<'t>(old_root: Node<'t>, new_root: Node<'t>, edit: Range<usize>) -> Option<Range<usize>> {
