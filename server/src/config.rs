@@ -73,6 +73,18 @@ pub struct ProvenanceConfig {
     pub bulk_insert: bool,
     /// How many lines one change must insert to count as a bulk (AI) edit.
     pub bulk_insert_min_lines: usize,
+    /// Attribute one change set that writes different code in several places at once (an
+    /// assistant applying a multi-hunk edit) to an AI. Multi-cursor typing writes the same
+    /// text everywhere and stays human.
+    pub multi_hunk: bool,
+    /// How many non-blank characters each of those hunks must write.
+    pub multi_hunk_min_chars: usize,
+    /// Lines that changed on disk under an open, clean buffer without an agent hook
+    /// recording them: `false` leaves them of unknown authorship (a `git pull`, a formatter),
+    /// `true` counts them as AI-written.
+    pub unknown_disk_edits_are_ai: bool,
+    /// Which commit trailers make the lines a commit wrote AI-written (`[provenance.git]`).
+    pub git: crate::provenance::git::TrailerRules,
 }
 
 impl Default for ProvenanceConfig {
@@ -81,6 +93,10 @@ impl Default for ProvenanceConfig {
         ProvenanceConfig {
             bulk_insert: h.enabled,
             bulk_insert_min_lines: h.min_lines,
+            multi_hunk: h.multi_hunk,
+            multi_hunk_min_chars: h.multi_hunk_min_chars,
+            unknown_disk_edits_are_ai: false,
+            git: Default::default(),
         }
     }
 }
@@ -90,6 +106,8 @@ impl ProvenanceConfig {
         BulkEditHeuristic {
             enabled: self.bulk_insert,
             min_lines: self.bulk_insert_min_lines,
+            multi_hunk: self.multi_hunk,
+            multi_hunk_min_chars: self.multi_hunk_min_chars,
         }
     }
 }

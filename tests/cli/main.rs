@@ -1,5 +1,7 @@
 //! End-to-end tests of the CLI: the real binary on real files in real git repositories.
 
+mod provenance;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -212,7 +214,7 @@ fn rules_list_and_explain_come_from_the_rule_files() {
 fn help_documents_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let help = String::from_utf8(countersign(dir.path(), &["--help"]).stdout).unwrap();
-    for cmd in ["lsp", "scan", "rules"] {
+    for cmd in ["lsp", "scan", "rules", "hook", "hooks", "blame"] {
         assert!(help.contains(cmd), "{help}");
     }
     assert!(countersign(dir.path(), &["lsp", "--help"]).status.success());
@@ -372,4 +374,23 @@ query = "(statement (no_such_node)) @finding"
             .any(|l| l.starts_with("sql/rename") && l.contains(" info ")),
         "{list}"
     );
+}
+
+#[test]
+fn the_configuration_in_the_readme_is_valid() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let section = &readme[readme.find("## Configuration").unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("countersign.toml"), block).unwrap();
+    let out = countersign(dir.path(), &["rules", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("acme/truncate-ledger"));
 }

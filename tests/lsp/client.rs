@@ -90,11 +90,16 @@ impl Client {
 
     /// Starts and initializes the server, offering `encodings` (None: no preference sent).
     pub fn initialized(root: &Path, encodings: Option<&[&str]>) -> (Client, Value) {
-        let mut client = Client::start(root);
         let mut capabilities = json!({});
         if let Some(enc) = encodings {
             capabilities["general"] = json!({ "positionEncodings": enc });
         }
+        Client::initialized_with(root, capabilities)
+    }
+
+    /// Starts and initializes the server with these client capabilities.
+    pub fn initialized_with(root: &Path, capabilities: Value) -> (Client, Value) {
+        let mut client = Client::start(root);
         let uri = url(root);
         let result = client.request(
             "initialize",

@@ -1,6 +1,7 @@
 //! End-to-end tests of `countersign lsp`: the real binary over stdio, in real git repositories.
 
 mod client;
+mod provenance;
 
 use client::{git_repo, range, url, Client};
 use serde_json::{json, Value};

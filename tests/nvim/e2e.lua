@@ -552,6 +552,34 @@ local scenarios = {
     end,
   },
   {
+    name = 'a file Claude Code wrote, reloaded by :checktime, is the agent\'s (its hook recorded it)',
+    run = function(repo)
+      local rel = 'db/migrate/002_drop.sql'
+      local path = repo .. '/' .. rel
+      vim.fn.mkdir(vim.fs.dirname(path), 'p')
+      vim.fn.writefile({ 'BEGIN;', '', 'COMMIT;' }, path)
+      vim.o.autoread = true
+      vim.cmd.edit(vim.fn.fnameescape(path))
+      local buf = vim.api.nvim_get_current_buf()
+      local client = start(buf, repo)
+      local ok, err = pcall(function()
+        -- The agent writes the file, then its PostToolUse hook runs with the real payload.
+        vim.fn.writefile({ 'BEGIN;', 'DROP TABLE users;', 'COMMIT;' }, path)
+        local payload = read_file(repo_root .. '/tests/fixtures/hooks/claude-code/edit.json'):gsub('%$ROOT', repo)
+        local r = vim.system({ bin, 'hook', 'claude-code' }, { stdin = payload, text = true }):wait()
+        check(r.code == 0, 'hook exited %d: %s', r.code, r.stderr or '')
+        vim.cmd.checktime()
+        local d = wait_for('an ERROR sql/drop-table written by claude-code (hook)', function()
+          local e = find_diag(buf, SEV.ERROR, 'sql/drop-table')
+          return e and e.message:find('written by claude-code (hook)', 1, true) and e
+        end)
+        check(d.lnum == 1, 'diagnostic on line %d', d.lnum + 1)
+        check(not vim.bo[buf].modified, 'the reload left the buffer modified')
+      end)
+      finish(client, buf, ok, err)
+    end,
+  },
+  {
     name = 'the same statement typed and then bulk-inserted: the request records the AI one',
     -- Both `DROP TABLE users;` get the same fingerprint (rule + path + normalized text), and
     -- the server resolves a fingerprint to the first finding in the file: the request for the

@@ -1,6 +1,9 @@
 //! The command line: `countersign lsp`, `scan` and `rules`. Every command runs the same core as
 //! the language server.
 
+mod blame;
+mod hook;
+pub mod hooks_install;
 mod rules;
 mod sarif;
 mod scan;
@@ -42,6 +45,30 @@ enum Command {
     Scan(scan::ScanArgs),
     /// List the rules or explain one.
     Rules(rules::RulesArgs),
+    /// Record what a coding agent wrote; run by the agent's hook. Never fails the agent.
+    Hook(hook::HookArgs),
+    /// Set up an agent's hook so its edits are recorded.
+    Hooks {
+        #[command(subcommand)]
+        command: HooksCommand,
+    },
+    /// Show who wrote each line of a file, and how Countersign knows.
+    Blame(blame::BlameArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum HooksCommand {
+    /// Add `countersign hook <agent>` to the agent's settings, keeping everything already there.
+    Install {
+        #[arg(value_enum)]
+        agent: hooks_install::Agent,
+        /// In the repository's settings (the default), shared with everyone who clones it.
+        #[arg(long, conflicts_with = "user")]
+        project: bool,
+        /// In your own settings, for every repository.
+        #[arg(long)]
+        user: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,6 +87,11 @@ pub fn main() -> ExitCode {
         Command::Lsp { stdio: _ } => crate::lsp::run().map(|code| code as u8),
         Command::Scan(args) => scan::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Hook(args) => Ok(hook::run(&args)),
+        Command::Hooks {
+            command: HooksCommand::Install { agent, user, .. },
+        } => install_hook(agent, user),
+        Command::Blame(args) => blame::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -69,6 +101,53 @@ pub fn main() -> ExitCode {
             eprintln!("countersign: error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn install_hook(agent: hooks_install::Agent, user: bool) -> Result<u8> {
+    let scope = if user {
+        hooks_install::Scope::User
+    } else {
+        hooks_install::Scope::Project
+    };
+    let cwd = std::env::current_dir()?;
+    let project = crate::provenance::record::work_tree(&cwd)
+        .unwrap_or_else(|| workspace::root_for(&cwd.join("."), None));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow!("HOME is not set; cannot find the user settings"))?;
+    let outcome = hooks_install::install(agent, scope, &project, &home, &program_name())?;
+    match outcome {
+        hooks_install::Outcome::Installed { path } => {
+            println!("{} hook installed in {}", agent.name(), path.display())
+        }
+        hooks_install::Outcome::AlreadyInstalled { path } => {
+            println!(
+                "{} hook already installed in {}",
+                agent.name(),
+                path.display()
+            )
+        }
+    }
+    Ok(0)
+}
+
+/// How hooks should call this binary: by name when `countersign` on the PATH is this binary,
+/// else by its full path.
+fn program_name() -> String {
+    let me = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.canonicalize().ok());
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("countersign"))
+            .find(|p| p.is_file())
+            .and_then(|p| p.canonicalize().ok())
+    });
+    match (me, on_path) {
+        (Some(me), Some(found)) if me == found => "countersign".into(),
+        (Some(me), _) => me.display().to_string(),
+        _ => "countersign".into(),
     }
 }
 

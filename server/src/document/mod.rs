@@ -143,8 +143,30 @@ impl Document {
             *r = shift_range(r.clone(), start, old_end, new_end);
         }
         self.dirty.push(start..new_end);
+        let human = author == Author::Human;
         self.authorship.edit(start, old_end, text.len(), author);
+        if human {
+            self.claim_lines(start..new_end);
+        }
         self.findings.edit(start, old_end, text.len());
+    }
+
+    /// A person editing a line an AI wrote takes it over: the whole line becomes theirs, so
+    /// the attribution matches what the record will say of the line's new content.
+    fn claim_lines(&mut self, edited: Range<usize>) {
+        let first = self.rope.byte_to_line(edited.start);
+        let last = self.rope.byte_to_line(edited.end);
+        let from = self.rope.line_to_byte(first);
+        let mut to = self
+            .rope
+            .line_to_byte((last + 1).min(self.rope.len_lines()));
+        while to > from && matches!(self.rope.byte(to - 1), b'\n' | b'\r') {
+            to -= 1;
+        }
+        let lines = from..to.max(edited.end);
+        if self.authorship.author_of(lines.clone()).is_ai() {
+            self.authorship.mark(lines, Author::Human);
+        }
     }
 
     /// Reparses after edits (incrementally) and returns the byte ranges to re-analyse: the

@@ -442,6 +442,29 @@ fn a_bulk_insert_is_attributed_to_ai_and_typing_to_a_person() {
 }
 
 #[test]
+fn a_person_editing_an_ai_line_takes_over_that_line_only() {
+    let heuristic = BulkEditHeuristic::default();
+    let classify = |t: &str| heuristic.classify(t);
+    let mut doc = Document::new("", Some(Lang::Bash), 1);
+    doc.apply_change(
+        Some((LineCol::new(0, 0), LineCol::new(0, 0))),
+        "rm -rf \"$DIR/\"\ngit push --force\n",
+        Encoding::Utf8,
+        &classify,
+    );
+    assert!(doc.authorship.author_of(0..15).is_ai());
+    // Adds `:?` to the variable: the first line is now the person's, the second still the AI's.
+    doc.apply_change(
+        Some((LineCol::new(0, 12), LineCol::new(0, 12))),
+        ":?",
+        Encoding::Utf8,
+        &classify,
+    );
+    assert_eq!(doc.authorship.author_of(0..16), Author::Human);
+    assert!(doc.authorship.author_of(17..33).is_ai());
+}
+
+#[test]
 fn files_without_a_grammar_are_plain_text() {
     let rules = RuleSet::builtin().unwrap();
     let mut doc = Document::new("DROP TABLE users;", None, 1);

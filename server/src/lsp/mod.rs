@@ -4,6 +4,7 @@
 //! Handlers are thin: they decode parameters, call the [`Session`], and encode the result.
 //! A panic in a handler is caught and answered as an error; it never takes the server down.
 
+mod authors;
 mod convert;
 mod notifications;
 mod requests;
@@ -50,6 +51,29 @@ impl Client {
         if let Some(params) = session.diagnostics(uri) {
             self.notify::<PublishDiagnostics>(params);
         }
+    }
+
+    /// Asks the client to watch the files whose changes matter while documents are open:
+    /// settings, the sign-off ledger and the provenance record hooks write.
+    pub fn register_file_watchers(&self) {
+        let watchers: Vec<serde_json::Value> = [
+            "**/countersign.toml",
+            "**/.countersign/**",
+            "**/.git/countersign/provenance.jsonl",
+        ]
+        .iter()
+        .map(|g| serde_json::json!({ "globPattern": g }))
+        .collect();
+        let params = serde_json::json!({"registrations": [{
+            "id": "countersign-files",
+            "method": "workspace/didChangeWatchedFiles",
+            "registerOptions": { "watchers": watchers },
+        }]});
+        self.send(Message::Request(Request::new(
+            RequestId::from("countersign/register-watchers".to_string()),
+            "client/registerCapability".into(),
+            params,
+        )));
     }
 
     /// Tells the user about configuration or ledger problems the session ran into.

@@ -2,12 +2,12 @@
 
 use lsp_server::Notification;
 use lsp_types::notification::{
-    DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
-    Notification as _, PublishDiagnostics,
+    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
+    DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
 use lsp_types::{
-    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    DidSaveTextDocumentParams, PublishDiagnosticsParams, Range,
+    DidChangeTextDocumentParams, DidChangeWatchedFilesParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, PublishDiagnosticsParams, Range,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -40,6 +40,8 @@ pub fn dispatch(session: &mut Session, client: &Client, not: Notification) {
             did_change(session, client, p)
         }),
         DidCloseTextDocument::METHOD => with_params(not, |p: DidCloseTextDocumentParams| {
+            session.persist_authorship(&p.text_document.uri);
+            client.flush_notices(session);
             if session.close(&p.text_document.uri) {
                 client.notify::<PublishDiagnostics>(PublishDiagnosticsParams::new(
                     p.text_document.uri,
@@ -50,19 +52,41 @@ pub fn dispatch(session: &mut Session, client: &Client, not: Notification) {
                 tracing::warn!("didClose for {} which is not open", p.text_document.uri);
             }
         }),
-        // Analysis follows the buffer, not the disk; nothing changes on save.
         DidSaveTextDocument::METHOD => with_params(not, |p: DidSaveTextDocumentParams| {
             did_save(session, client, p)
         }),
         AI_EDIT => with_params(not, |p: AiEditParams| ai_edit(session, client, p)),
-        "initialized" | "$/cancelRequest" | "$/setTrace" | "workspace/didChangeConfiguration" => {}
+        DidChangeWatchedFiles::METHOD => with_params(not, |p: DidChangeWatchedFilesParams| {
+            let paths: Vec<_> = p
+                .changes
+                .iter()
+                .filter_map(|c| c.uri.to_file_path().ok())
+                .collect();
+            for uri in session.files_changed(&paths) {
+                client.publish(session, &uri);
+            }
+            client.flush_notices(session);
+        }),
+        "initialized" => {
+            if session.watch_files {
+                client.register_file_watchers();
+            }
+        }
+        "$/cancelRequest" | "$/setTrace" | "workspace/didChangeConfiguration" => {}
         other => tracing::debug!("ignored notification {other}"),
     }
 }
 
-/// Saving a repository's `countersign.toml` applies it: its rules, severities and markers.
+/// Saving records what the session learnt of the document's authorship; saving a
+/// repository's `countersign.toml` applies it: its rules, severities and markers.
 fn did_save(session: &mut Session, client: &Client, p: DidSaveTextDocumentParams) {
-    let Ok(path) = p.text_document.uri.to_file_path() else {
+    let uri = &p.text_document.uri;
+    session.persist_authorship(uri);
+    if let Some(open) = session.docs.get_mut(uri) {
+        open.clean = true;
+    }
+    client.flush_notices(session);
+    let Ok(path) = uri.to_file_path() else {
         return;
     };
     if path.file_name().and_then(|n| n.to_str()) != Some(crate::config::FILE_NAME) {
@@ -86,7 +110,13 @@ fn did_save(session: &mut Session, client: &Client, p: DidSaveTextDocumentParams
 fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentParams) {
     let uri = p.text_document.uri;
     let version = p.text_document.version;
-    let classify = session.classifier(&uri);
+    let inserted: Vec<&str> = p
+        .content_changes
+        .iter()
+        .filter(|c| c.range.is_some())
+        .map(|c| c.text.as_str())
+        .collect();
+    let classify = session.classifier(&uri, &inserted);
     let (encoding, rules) = (session.encoding, session.rules_for(&uri));
     let Some(open) = session.docs.get_mut(&uri) else {
         tracing::error!("didChange for {uri}, which is not open: change ignored");
@@ -99,6 +129,7 @@ fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentPa
         );
         return;
     }
+    let before = open.clean.then(|| open.doc.text().clone());
     for change in &p.content_changes {
         let range = change
             .range
@@ -114,6 +145,12 @@ fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentPa
         }
     }
     open.doc.set_version(version);
+    if let Some(before) = before {
+        session.after_clean_change(&uri, &before);
+    }
+    let Some(open) = session.docs.get_mut(&uri) else {
+        return;
+    };
     let started = std::time::Instant::now();
     open.doc.refresh(&rules, &open.rel_path.clone());
     let analysed = started.elapsed();
@@ -144,10 +181,20 @@ fn ai_edit(session: &mut Session, client: &Client, p: AiEditParams) {
         source: AiSource::Client,
     };
     for range in p.ranges {
+        let (from, to) = (convert::line_col(range.start), convert::line_col(range.end));
         let (a, b) = (
-            open.doc.offset(convert::line_col(range.start), encoding),
-            open.doc.offset(convert::line_col(range.end), encoding),
+            open.doc.offset(from, encoding),
+            open.doc.offset(to, encoding),
         );
+        // A range starting where the document has no text (stale, or a client bug) is not
+        // guessed at; an end past the text is clamped, as editors send `(last line + 1, 0)`.
+        if open.doc.position(a, encoding) != from {
+            tracing::warn!(
+                "{AI_EDIT} for {uri} v{}: range {range:?} is not in the document; dropped",
+                open.doc.version()
+            );
+            continue;
+        }
         open.doc.authorship.mark(a.min(b)..a.max(b), author.clone());
     }
     client.publish(session, &uri);

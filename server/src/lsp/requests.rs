@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use lsp_server::{ErrorCode, Request, RequestId, Response};
-use lsp_types::request::{CodeActionRequest, ExecuteCommand, Request as _};
+use lsp_types::request::{CodeActionRequest, ExecuteCommand, HoverRequest, Request as _};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
-    ExecuteCommandOptions, ExecuteCommandParams, InitializeParams, InitializeResult, MessageType,
-    SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
+    ExecuteCommandOptions, ExecuteCommandParams, Hover, HoverContents, HoverParams,
+    HoverProviderCapability, InitializeParams, InitializeResult, MarkupContent, MarkupKind,
+    MessageType, SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
 };
 use serde::de::DeserializeOwned;
 
@@ -37,7 +38,14 @@ pub fn initialize(
         .map(|f| f.uri.clone())
         .or(params.root_uri)
         .and_then(|u| u.to_file_path().ok());
-    let session = Session::new(rules.clone(), encoding, root);
+    let mut session = Session::new(rules.clone(), encoding, root);
+    session.watch_files = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|w| w.did_change_watched_files.as_ref())
+        .and_then(|w| w.dynamic_registration)
+        .unwrap_or(false);
     let capabilities = ServerCapabilities {
         position_encoding: Some(kind),
         text_document_sync: Some(TextDocumentSyncCapability::Options(
@@ -54,6 +62,7 @@ pub fn initialize(
             code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
             ..CodeActionOptions::default()
         })),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: vec![REQUEST_SIGNOFF.to_string()],
             ..ExecuteCommandOptions::default()
@@ -82,6 +91,18 @@ pub fn dispatch(session: &mut Session, client: &Client, req: Request) -> Respons
                 convert::line_col(p.range.end),
             );
             Ok(session.code_actions(&p.text_document.uri, from, to))
+        }),
+        HoverRequest::METHOD => with_params(req, |p: HoverParams| {
+            let at = p.text_document_position_params;
+            Ok(session
+                .trail_at(&at.text_document.uri, convert::line_col(at.position))
+                .map(|value| Hover {
+                    contents: HoverContents::Markup(MarkupContent {
+                        kind: MarkupKind::Markdown,
+                        value,
+                    }),
+                    range: None,
+                }))
         }),
         ExecuteCommand::METHOD => with_params(req, |p: ExecuteCommandParams| {
             execute_command(session, client, p)

@@ -21,7 +21,7 @@ use crate::analysis::{
 use crate::config::Config;
 use crate::document::{Document, Encoding, LineCol};
 use crate::policy::{self, SignoffState};
-use crate::provenance::Author;
+use crate::provenance::{record, Author, BulkEditHeuristic};
 use crate::signoff::{self, Ledger, LedgerIndex, SignoffRequest};
 use crate::workspace;
 
@@ -52,6 +52,18 @@ pub struct OpenDocument {
     pub root: Option<PathBuf>,
     /// Repo-relative path, or the URI for documents that aren't files.
     pub rel_path: String,
+    /// The file on disk, for documents that are files.
+    pub file: Option<PathBuf>,
+    /// The git work tree holding the file, whose provenance record speaks of it.
+    pub work_tree: Option<PathBuf>,
+    /// The path relative to `work_tree`, as the record names it.
+    pub tree_path: String,
+    /// The buffer equals the file on disk (just opened or saved): a change that makes it equal
+    /// the disk again is the editor reloading a file something else wrote.
+    pub clean: bool,
+    /// What history said of the document's lines when it was opened, by line key: the
+    /// attribution trail hovers show.
+    pub trail: HashMap<String, String>,
 }
 
 pub struct Session {
@@ -62,6 +74,11 @@ pub struct Session {
     pub repos: HashMap<PathBuf, Repo>,
     /// Messages for the user (config errors, ledger problems), drained by the main loop.
     pub notices: Vec<String>,
+    /// Provenance records read, per git work tree.
+    pub records: HashMap<PathBuf, super::authors::CachedRecord>,
+    /// The client watches files for us (`workspace/didChangeWatchedFiles`, registered
+    /// dynamically once initialized).
+    pub watch_files: bool,
 }
 
 impl Session {
@@ -77,10 +94,12 @@ impl Session {
             docs: HashMap::new(),
             repos: HashMap::new(),
             notices: Vec::new(),
+            records: HashMap::new(),
+            watch_files: false,
         }
     }
 
-    fn repo(&mut self, root: &Path) -> &mut Repo {
+    pub(super) fn repo(&mut self, root: &Path) -> &mut Repo {
         let notices = &mut self.notices;
         let builtin = &self.rules;
         self.repos.entry(root.to_path_buf()).or_insert_with(|| {
@@ -142,14 +161,23 @@ impl Session {
         };
         let mut doc = Document::new(text, lang, version);
         doc.reanalyse(&rules, &rel_path);
-        self.docs.insert(
-            uri,
-            OpenDocument {
-                doc,
-                root,
-                rel_path,
-            },
-        );
+        let work_tree = path.as_deref().and_then(record::work_tree);
+        let tree_path = match (&work_tree, &path) {
+            (Some(tree), Some(path)) => workspace::relative_path(tree, path),
+            _ => rel_path.clone(),
+        };
+        let mut open = OpenDocument {
+            doc,
+            root,
+            rel_path,
+            file: path,
+            work_tree,
+            tree_path,
+            clean: true,
+            trail: HashMap::new(),
+        };
+        self.attribute_from_history(&mut open, text);
+        self.docs.insert(uri, open);
     }
 
     pub fn close(&mut self, uri: &Url) -> bool {
@@ -187,8 +215,9 @@ impl Session {
             .map_or_else(|| self.rules.clone(), |r| r.rules.clone())
     }
 
-    /// Who wrote a change, by the configured heuristics of the document's repository.
-    pub fn classifier(&self, uri: &Url) -> impl Fn(&str) -> Author {
+    /// Who wrote each change of a change set (given as the texts it inserts), by the
+    /// configured heuristics of the document's repository.
+    pub fn classifier(&self, uri: &Url, inserted: &[&str]) -> impl Fn(&str) -> Author {
         let heuristic = self
             .docs
             .get(uri)
@@ -196,7 +225,50 @@ impl Session {
             .and_then(|r| self.repos.get(r))
             .map(|r| r.config.provenance.bulk_edit())
             .unwrap_or_default();
-        move |text: &str| heuristic.classify(text)
+        let multi_hunk = heuristic.is_multi_hunk(inserted);
+        move |text: &str| {
+            if multi_hunk && !text.is_empty() {
+                BulkEditHeuristic::multi_hunk_author()
+            } else {
+                heuristic.classify(text)
+            }
+        }
+    }
+
+    /// Files changed on disk, as the client's watcher reports them: settings and ledger files
+    /// reload their repository, the provenance record re-attributes open documents. Returns
+    /// the documents to republish.
+    pub fn files_changed(&mut self, paths: &[PathBuf]) -> Vec<Url> {
+        let mut republish: Vec<Url> = Vec::new();
+        let mut reload: Vec<PathBuf> = Vec::new();
+        for path in paths {
+            if path.ends_with(record::RECORD_FILE) {
+                republish.extend(self.record_changed(path));
+                continue;
+            }
+            let is_config =
+                path.file_name().and_then(|n| n.to_str()) == Some(crate::config::FILE_NAME);
+            let ledger_root = path
+                .ancestors()
+                .find(|a| a.file_name().and_then(|n| n.to_str()) == Some(".countersign"))
+                .and_then(Path::parent);
+            let root = if is_config {
+                path.parent()
+            } else {
+                ledger_root
+            };
+            if let Some(root) = root {
+                if !reload.iter().any(|r| r == root) {
+                    reload.push(root.to_path_buf());
+                }
+            }
+        }
+        for root in reload {
+            republish.extend(self.reload_repo(&root));
+        }
+        republish.sort();
+        republish.dedup();
+        republish
     }
 
     /// The document's findings and, in a production path, one for each AI-written block.

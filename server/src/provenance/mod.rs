@@ -6,10 +6,15 @@
 
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+pub mod git;
+pub mod history;
+pub mod hooks;
+pub mod record;
 
 /// How we know a piece of code was written by an AI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AiSource {
     /// The editor integration said so (`countersign/aiEdit`).
@@ -77,6 +82,10 @@ pub struct BulkEditHeuristic {
     pub enabled: bool,
     /// A change inserting at least this many lines is attributed to an AI.
     pub min_lines: usize,
+    /// One change set writing different code in several places is attributed to an AI.
+    pub multi_hunk: bool,
+    /// Non-blank characters each such hunk must write.
+    pub multi_hunk_min_chars: usize,
 }
 
 impl Default for BulkEditHeuristic {
@@ -84,6 +93,8 @@ impl Default for BulkEditHeuristic {
         BulkEditHeuristic {
             enabled: true,
             min_lines: 2,
+            multi_hunk: true,
+            multi_hunk_min_chars: 16,
         }
     }
 }
@@ -99,6 +110,33 @@ impl BulkEditHeuristic {
             }
         } else {
             Author::Human
+        }
+    }
+}
+
+impl BulkEditHeuristic {
+    /// Whether one change set, given as the texts its changes insert, is an assistant applying
+    /// a multi-hunk edit: at least two hunks each writing real code, not all the same (which is
+    /// multi-cursor typing, or one paste repeated).
+    pub fn is_multi_hunk(&self, inserted: &[&str]) -> bool {
+        if !self.multi_hunk || inserted.len() < 2 {
+            return false;
+        }
+        let substantial: Vec<&str> = inserted
+            .iter()
+            .copied()
+            .filter(|t| {
+                t.chars().filter(|c| !c.is_whitespace()).count() >= self.multi_hunk_min_chars
+            })
+            .collect();
+        substantial.len() >= 2 && substantial.iter().any(|t| *t != substantial[0])
+    }
+
+    /// The author of every change in a multi-hunk change set.
+    pub fn multi_hunk_author() -> Author {
+        Author::Ai {
+            agent: "unknown".into(),
+            source: AiSource::Heuristic,
         }
     }
 }
@@ -247,11 +285,26 @@ mod tests {
             ..h
         };
         assert_eq!(off.classify("a\nb\nc\n"), Author::Human);
-        let strict = BulkEditHeuristic {
-            enabled: true,
-            min_lines: 5,
-        };
+        let strict = BulkEditHeuristic { min_lines: 5, ..h };
         assert_eq!(strict.classify("a\nb\nc\n"), Author::Human);
+    }
+
+    #[test]
+    fn a_multi_hunk_apply_is_ai_and_multi_cursor_typing_is_not() {
+        let h = BulkEditHeuristic::default();
+        assert!(h.is_multi_hunk(&[
+            "cleanup_old_backups(bucket)",
+            "subprocess.run(['rm', '-rf', path])"
+        ]));
+        // The same text at every cursor: a person with several cursors.
+        assert!(!h.is_multi_hunk(&["self.session.commit()", "self.session.commit()"]));
+        assert!(!h.is_multi_hunk(&["x", "y", "z"]));
+        assert!(!h.is_multi_hunk(&["subprocess.run(['rm', '-rf', path])"]));
+        let off = BulkEditHeuristic {
+            multi_hunk: false,
+            ..h
+        };
+        assert!(!off.is_multi_hunk(&["cleanup_old_backups(bucket)", "drop_all_tables(engine)"]));
     }
 
     #[test]
