@@ -247,3 +247,41 @@ fn a_writer_killed_mid_write_leaves_a_readable_record() {
         assert_eq!(all.file("db/purge.sql").map_or(4000, |f| f.len()), 4000);
     }
 }
+
+#[test]
+fn a_linked_worktree_keeps_its_own_record() {
+    let repo = repo();
+    let root = repo.path();
+    std::fs::write(root.join("README"), "hello\n").unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "Start"]);
+    let parent = tempfile::tempdir().unwrap();
+    let wt = parent.path().join("feature");
+    git(
+        root,
+        &["worktree", "add", "-q", "--detach", wt.to_str().unwrap()],
+    );
+    let wt = wt.canonicalize().unwrap();
+    std::fs::create_dir_all(wt.join("db")).unwrap();
+    std::fs::write(wt.join("db/m.sql"), "DROP TABLE users;\n").unwrap();
+    let out = hook_with(
+        &wt,
+        "claude-code",
+        &write_payload(&wt, "db/m.sql", "DROP TABLE users;\n"),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let blame = super::countersign(&wt, &["blame", "db/m.sql"]);
+    assert!(
+        String::from_utf8_lossy(&blame.stdout).contains("claude-code (hook)"),
+        "{blame:?}"
+    );
+    // The record is the worktree's, inside the main repository's git directory.
+    let wt_git = countersign::provenance::record::git_dir(&wt).unwrap();
+    assert!(
+        wt_git.starts_with(root.join(".git/worktrees")),
+        "{}",
+        wt_git.display()
+    );
+    assert!(wt_git.join("countersign/provenance.jsonl").is_file());
+    assert!(!root.join(".git/countersign/provenance.jsonl").exists());
+}
