@@ -17,6 +17,7 @@ pub struct Config {
     pub provenance: ProvenanceConfig,
     pub policy: PolicyConfig,
     pub production: ProductionConfig,
+    pub signoff: SignoffConfig,
     /// Severity overrides by rule id; `off` turns a rule off.
     pub severity: BTreeMap<String, Level>,
     /// The repository's own rules, in the same schema as the built-in rule files.
@@ -110,6 +111,16 @@ impl ProvenanceConfig {
             multi_hunk_min_chars: self.multi_hunk_min_chars,
         }
     }
+}
+
+/// Who may approve, and who hears about requests.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignoffConfig {
+    /// Let the person who asked for a sign-off approve it too (a team of one).
+    pub allow_self_approval: bool,
+    /// Who hears about requests and approvals: `[signoff.notify]`.
+    pub notify: crate::signoff::notify::NotifyConfig,
 }
 
 /// How findings become diagnostics.

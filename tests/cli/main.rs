@@ -1,6 +1,7 @@
 //! End-to-end tests of the CLI: the real binary on real files in real git repositories.
 
 mod provenance;
+mod signoff;
 
 use std::path::Path;
 use std::process::{Command, Output};

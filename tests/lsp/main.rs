@@ -2,6 +2,7 @@
 
 mod client;
 mod provenance;
+mod signoff;
 
 use client::{git_repo, range, url, Client};
 use serde_json::{json, Value};
@@ -26,7 +27,7 @@ fn initialize_negotiates_utf8_when_the_client_offers_it() {
     );
     assert_eq!(
         result["capabilities"]["executeCommandProvider"]["commands"],
-        json!(["countersign.requestSignoff"])
+        json!(["countersign.requestSignoff", "countersign.approveSignoff"])
     );
     assert_eq!(result["serverInfo"]["name"], "countersign");
     assert_eq!(client.shutdown(), 0);

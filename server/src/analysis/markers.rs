@@ -46,6 +46,10 @@ pub const DEFAULT_PATHS: &[&str] = &[
     ".github/workflows/*prod*.yaml",
 ];
 
+/// The files that decide who may approve and what is flagged: a change to them by an AI is
+/// production-touching whatever the configuration says (`defaults = false` keeps them).
+pub const TRUST_PATHS: &[&str] = &["countersign.toml", ".countersign/**"];
+
 /// Test code names production hosts in fixtures and asserts on them; markers there are noise.
 pub const DEFAULT_EXCLUDE: &[&str] = &[
     "**/test/**",
@@ -148,7 +152,15 @@ impl Markers {
                 .into_iter()
                 .map(|w| w.to_ascii_lowercase())
                 .collect(),
-            paths: glob_set("paths", &with_defaults(DEFAULT_PATHS, &config.paths), true)?,
+            paths: glob_set(
+                "paths",
+                &[
+                    with_defaults(DEFAULT_PATHS, &config.paths),
+                    TRUST_PATHS.iter().map(|p| p.to_string()).collect(),
+                ]
+                .concat(),
+                true,
+            )?,
             exclude: glob_set(
                 "exclude",
                 &config

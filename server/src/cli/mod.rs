@@ -7,6 +7,7 @@ pub mod hooks_install;
 mod rules;
 mod sarif;
 mod scan;
+mod signoff;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -54,6 +55,8 @@ enum Command {
     },
     /// Show who wrote each line of a file, and how Countersign knows.
     Blame(blame::BlameArgs),
+    /// Request, approve, list and verify senior sign-offs.
+    Signoff(signoff::SignoffArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +95,7 @@ pub fn main() -> ExitCode {
             command: HooksCommand::Install { agent, user, .. },
         } => install_hook(agent, user),
         Command::Blame(args) => blame::run(&args),
+        Command::Signoff(args) => signoff::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -111,9 +111,12 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
             };
             rule_sets.insert(input.root.clone(), rules);
         }
-        ledgers
-            .entry(input.root.clone())
-            .or_insert_with(|| Ledger::new(&input.root).load());
+        ledgers.entry(input.root.clone()).or_insert_with(|| {
+            let allow_self = Config::load_from_root(&input.root)
+                .map(|c| c.signoff.allow_self_approval)
+                .unwrap_or(false);
+            Ledger::new(&input.root).load(allow_self)
+        });
     }
     for problem in ledgers.values().flat_map(|l| &l.problems) {
         eprintln!("countersign: warning: {problem}");

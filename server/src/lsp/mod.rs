@@ -77,10 +77,33 @@ impl Client {
     }
 
     /// Tells the user about configuration or ledger problems the session ran into.
+    /// Also sends the sign-off notifications the session queued, off the main loop: a slow
+    /// webhook must not hold up diagnostics.
     pub fn flush_notices(&self, session: &mut Session) {
         for notice in session.notices.drain(..) {
             tracing::warn!("{notice}");
             self.show_message(MessageType::WARNING, notice);
+        }
+        let outgoing = std::mem::take(&mut session.outgoing);
+        if outgoing.is_empty() {
+            return;
+        }
+        let client = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("notify".into())
+            .spawn(move || {
+                for (root, config, notice) in outgoing {
+                    for failure in crate::signoff::deliver(&root, &config, &notice) {
+                        tracing::warn!("notification failed: {failure}");
+                        client.show_message(
+                            MessageType::WARNING,
+                            format!("Countersign: notification failed (kept for retry): {failure}"),
+                        );
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!("notifications not sent: {e}");
         }
     }
 }

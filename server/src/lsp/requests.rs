@@ -14,7 +14,7 @@ use lsp_types::{
 use serde::de::DeserializeOwned;
 
 use super::convert;
-use super::session::{FindingRef, Session, REQUEST_SIGNOFF};
+use super::session::{FindingRef, Session, APPROVE_SIGNOFF, REQUEST_SIGNOFF};
 use super::Client;
 use crate::analysis::RuleSet;
 
@@ -64,7 +64,7 @@ pub fn initialize(
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
-            commands: vec![REQUEST_SIGNOFF.to_string()],
+            commands: vec![REQUEST_SIGNOFF.to_string(), APPROVE_SIGNOFF.to_string()],
             ..ExecuteCommandOptions::default()
         }),
         ..ServerCapabilities::default()
@@ -120,31 +120,40 @@ fn execute_command(
     client: &Client,
     p: ExecuteCommandParams,
 ) -> Result<serde_json::Value, String> {
-    if p.command != REQUEST_SIGNOFF {
-        return Err(format!("unknown command {}", p.command));
-    }
+    let approve = match p.command.as_str() {
+        REQUEST_SIGNOFF => false,
+        APPROVE_SIGNOFF => true,
+        other => return Err(format!("unknown command {other}")),
+    };
     let target: FindingRef = p
         .arguments
         .first()
         .cloned()
-        .ok_or("countersign.requestSignoff takes the diagnostic's data as its argument")
+        .ok_or_else(|| format!("{} takes the diagnostic's data as its argument", p.command))
         .and_then(|v| {
             serde_json::from_value(v)
-                .map_err(|_| "the argument is not a Countersign diagnostic's data")
+                .map_err(|_| "the argument is not a Countersign diagnostic's data".to_string())
         })?;
-    let (result, affected) = session.request_signoff(&target).inspect_err(|e| {
+    let done = if approve {
+        session.approve_signoff(&target)
+    } else {
+        session.request_signoff(&target)
+    };
+    let (result, affected) = done.inspect_err(|e| {
+        let what = if approve { "approval" } else { "request" };
         client.show_message(
             MessageType::ERROR,
-            format!("Countersign: sign-off request failed: {e}"),
+            format!("Countersign: sign-off {what} failed: {e}"),
         );
     })?;
     for uri in &affected {
         client.publish(session, uri);
     }
-    let message = if result["created"] == true {
-        "Sign-off requested"
-    } else {
-        "Sign-off was already requested"
+    let message = match (approve, result["created"] == true) {
+        (false, true) => "Sign-off requested",
+        (false, false) => "Sign-off was already requested",
+        (true, true) => "Sign-off approved",
+        (true, false) => "You had already approved this sign-off",
     };
     client.show_message(
         MessageType::INFO,

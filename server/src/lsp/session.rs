@@ -22,10 +22,11 @@ use crate::config::Config;
 use crate::document::{Document, Encoding, LineCol};
 use crate::policy::{self, SignoffState};
 use crate::provenance::{record, Author, BulkEditHeuristic};
-use crate::signoff::{self, Ledger, LedgerIndex, SignoffRequest};
+use crate::signoff::{self, approval, sshsig, Ledger, LedgerIndex, SignoffRequest};
 use crate::workspace;
 
 pub const REQUEST_SIGNOFF: &str = "countersign.requestSignoff";
+pub const APPROVE_SIGNOFF: &str = "countersign.approveSignoff";
 
 /// The `data` of every diagnostic, and the argument of the sign-off command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,6 +38,15 @@ pub struct FindingRef {
     /// request should describe the occurrence the user acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<lsp_types::Position>,
+    /// Why the code is right, when the editor asked the requester.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Who this user can approve as: their signing key, listed in the allowed signers.
+pub struct Approver {
+    pub key: sshsig::SigningKey,
+    pub principal: String,
 }
 
 /// Per repository: its configuration, the rules it asks for and what its ledger says.
@@ -45,6 +55,23 @@ pub struct Repo {
     pub rules: Arc<RuleSet>,
     pub ledger: Ledger,
     pub signoffs: LedgerIndex,
+    /// Found on first need: looking for the key runs git.
+    pub approver: std::cell::OnceCell<Option<Approver>>,
+}
+
+impl Repo {
+    /// This user as an approver, if their signing key is an allowed signer.
+    pub fn approver(&self, root: &Path) -> Option<&Approver> {
+        self.approver
+            .get_or_init(|| {
+                let key = sshsig::find_signing_key(root, None).ok()?;
+                let (signers, _) = self.ledger.signers();
+                let email = signoff::git_identity(root).and_then(|p| p.email);
+                let principal = approval::principal_for(&signers, &key, email.as_deref()).ok()?;
+                Some(Approver { key, principal })
+            })
+            .as_ref()
+    }
 }
 
 pub struct OpenDocument {
@@ -76,6 +103,12 @@ pub struct Session {
     pub notices: Vec<String>,
     /// Provenance records read, per git work tree.
     pub records: HashMap<PathBuf, super::authors::CachedRecord>,
+    /// Notifications to deliver off the main loop: (repository root, targets, notice).
+    pub outgoing: Vec<(
+        PathBuf,
+        signoff::notify::NotifyConfig,
+        signoff::notify::Notice,
+    )>,
     /// The client watches files for us (`workspace/didChangeWatchedFiles`, registered
     /// dynamically once initialized).
     pub watch_files: bool,
@@ -95,6 +128,7 @@ impl Session {
             repos: HashMap::new(),
             notices: Vec::new(),
             records: HashMap::new(),
+            outgoing: Vec::new(),
             watch_files: false,
         }
     }
@@ -128,7 +162,7 @@ impl Session {
                 }
             };
             let ledger = Ledger::new(root);
-            let signoffs = ledger.load();
+            let signoffs = ledger.load(config.signoff.allow_self_approval);
             notices.extend(
                 signoffs
                     .problems
@@ -140,6 +174,7 @@ impl Session {
                 rules,
                 ledger,
                 signoffs,
+                approver: std::cell::OnceCell::new(),
             }
         })
     }
@@ -343,6 +378,7 @@ impl Session {
             fingerprint: f.fingerprint.clone(),
             rule: f.rule.id().to_string(),
             start: Some(range.start),
+            reason: None,
         };
         (range, data)
     }
@@ -395,12 +431,20 @@ impl Session {
             .map(|p| p.diagnostics)
             .unwrap_or_default();
         let findings = self.findings_of(open);
+        let repo = open
+            .root
+            .as_ref()
+            .and_then(|r| self.repos.get(r).map(|repo| (r, repo)));
         deduplicate(&findings)
             .into_iter()
             .filter(|f| f.range.start <= end && f.range.end >= start)
             .filter_map(|f| {
                 let author = open.doc.authorship.author_of(f.range.clone());
-                let verdict = policy::judge(f, &author, &self.signoff_state(open, f), &policy)?;
+                let state = self.signoff_state(open, f);
+                if state == SignoffState::Pending {
+                    return self.approve_action(uri, open, f, repo?);
+                }
+                let verdict = policy::judge(f, &author, &state, &policy)?;
                 if !verdict.can_request {
                     return None;
                 }
@@ -425,6 +469,88 @@ impl Session {
                 }))
             })
             .collect()
+    }
+
+    /// "Approve sign-off", for a pending finding, offered only to a senior: someone whose
+    /// signing key is an allowed signer, and who did not ask for it (unless allowed).
+    fn approve_action(
+        &self,
+        uri: &Url,
+        open: &OpenDocument,
+        f: &Finding,
+        (root, repo): (&PathBuf, &Repo),
+    ) -> Option<CodeActionOrCommand> {
+        let approver = repo.approver(root)?;
+        let entry = repo.signoffs.entries.get(&f.fingerprint)?;
+        if !repo.config.signoff.allow_self_approval
+            && approval::is_requester(&entry.request, &approver.principal)
+        {
+            return None;
+        }
+        let (_, data) = self.locate(uri, open, f);
+        let title = format!(
+            "Approve sign-off ({}) as {}",
+            f.rule.id(),
+            approver.principal
+        );
+        Some(CodeActionOrCommand::CodeAction(CodeAction {
+            title: title.clone(),
+            kind: Some(CodeActionKind::QUICKFIX),
+            command: Some(Command {
+                title,
+                command: APPROVE_SIGNOFF.into(),
+                arguments: Some(vec![json!(data)]),
+            }),
+            ..CodeAction::default()
+        }))
+    }
+
+    /// Signs and records an approval of the pending request for `target`, as this user.
+    /// Returns the approval file and the URIs to republish.
+    pub fn approve_signoff(
+        &mut self,
+        target: &FindingRef,
+    ) -> Result<(serde_json::Value, Vec<Url>), String> {
+        let root = self
+            .docs
+            .get(&target.uri)
+            .ok_or_else(|| format!("{} is not open", target.uri))?
+            .root
+            .clone()
+            .ok_or("sign-off needs a file inside a folder")?;
+        let repo = self.repo(&root);
+        let entry = repo
+            .signoffs
+            .entries
+            .get(&target.fingerprint)
+            .cloned()
+            .ok_or(
+                "there is no pending request for that code (it changed, or was never requested)",
+            )?;
+        let approver = repo
+            .approver(&root)
+            .ok_or("your signing key is not in .countersign/allowed_signers: only the seniors listed there can approve")?;
+        let (signers, _) = repo.ledger.signers();
+        let (path, created) = approval::approve(
+            &repo.ledger.dir(),
+            &entry.request,
+            &approver.key,
+            &approver.principal,
+            &signers,
+            repo.config.signoff.allow_self_approval,
+            None,
+        )?;
+        let principal = approver.principal.clone();
+        if created {
+            let notice = signoff::notice("approved", &entry.request, "");
+            let config = repo.config.signoff.notify.clone();
+            self.outgoing.push((root.clone(), config, notice));
+        }
+        let uris = self.reload_repo(&root);
+        Ok((
+            json!({"path": path, "created": created, "fingerprint": target.fingerprint, "approvedBy": principal}),
+            uris,
+        ))
     }
 
     /// Records a sign-off request for the finding `target` names, as it is in the buffer now.
@@ -460,7 +586,10 @@ impl Session {
             &author,
             signoff::git_identity(&root),
         );
+        let mut request = request;
+        request.reason = target.reason.clone();
         let repo = self.repo(&root);
+        request.reviewers = signoff::reviewers_for(&root, &repo.ledger, &request.path);
         let done = repo.ledger.request(&request).map_err(|e| e.to_string())?;
         repo.signoffs
             .set(&request.fingerprint, SignoffState::Pending);
@@ -475,6 +604,11 @@ impl Session {
             "created": done.created,
             "fingerprint": request.fingerprint,
         });
+        if done.created {
+            let notice = signoff::notice("requested", &request, &author.describe());
+            let config = self.repo(&root).config.signoff.notify.clone();
+            self.outgoing.push((root.clone(), config, notice));
+        }
         Ok((result, affected))
     }
 }

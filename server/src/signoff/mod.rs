@@ -5,12 +5,17 @@
 //! a fingerprint that already has one is a no-op, and a file that cannot be read is reported by
 //! name and skipped, never rewritten.
 
+pub mod codeowners;
+pub mod notify;
+pub mod sshsig;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
+
+pub mod approval;
 
 use crate::analysis::Finding;
 use crate::policy::SignoffState;
@@ -73,6 +78,12 @@ pub struct SignoffRequest {
     /// RFC 3339 UTC timestamp.
     pub requested_at: String,
     pub status: String,
+    /// Why the requester thinks the code is right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Who may approve: the path's CODEOWNERS, else the allowed signers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviewers: Vec<String>,
 }
 
 impl SignoffRequest {
@@ -95,6 +106,8 @@ impl SignoffRequest {
             requested_by,
             requested_at: jiff::Timestamp::now().to_string(),
             status: "pending".into(),
+            reason: None,
+            reviewers: Vec::new(),
         }
     }
 }
@@ -120,10 +133,21 @@ pub struct Requested {
     pub created: bool,
 }
 
+/// A request in the ledger, with the approvals that verified.
+#[derive(Debug, Clone)]
+pub struct LedgerEntry {
+    pub path: PathBuf,
+    pub request: SignoffRequest,
+    /// Valid approvals: (file, approval).
+    pub approvals: Vec<(PathBuf, approval::Approval)>,
+}
+
 /// What the ledger says, by fingerprint, plus the files it could not use.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerIndex {
     states: HashMap<String, SignoffState>,
+    pub entries: std::collections::BTreeMap<String, LedgerEntry>,
+    /// Files that could not be used, each naming the file and why.
     pub problems: Vec<String>,
 }
 
@@ -161,15 +185,38 @@ impl Ledger {
         self.dir().join(format!("{fingerprint}.json"))
     }
 
-    /// Reads every request file. Unreadable or inconsistent files are listed in `problems`
-    /// with the reason, and the rest keep working.
-    pub fn load(&self) -> LedgerIndex {
+    pub fn allowed_signers_path(&self) -> PathBuf {
+        self.root.join(approval::ALLOWED_SIGNERS)
+    }
+
+    /// The seniors, and the problems of their file.
+    pub fn signers(&self) -> (sshsig::AllowedSigners, Vec<String>) {
+        let path = self.allowed_signers_path();
+        let (signers, problems) = sshsig::AllowedSigners::load(&path);
+        let problems = problems
+            .into_iter()
+            .map(|p| format!("{}: {p}", path.display()))
+            .collect();
+        (signers, problems)
+    }
+
+    /// Reads every request and approval. An approval counts only if its signature verifies
+    /// against the allowed signers (and it is not a self-approval, unless `allow_self`).
+    /// Unreadable, inconsistent or rejected files are listed in `problems` with the reason;
+    /// the rest keep working. Nothing is rewritten.
+    pub fn load(&self, allow_self: bool) -> LedgerIndex {
         let mut index = LedgerIndex::default();
         let Ok(entries) = std::fs::read_dir(self.dir()) else {
             return index;
         };
-        for entry in entries.flatten() {
-            let path = entry.path();
+        let mut approvals = Vec::new();
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            if path.extension().is_some_and(|e| e == approval::EXTENSION) {
+                approvals.push(path);
+                continue;
+            }
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
@@ -184,7 +231,23 @@ impl Ledger {
                         .file_stem()
                         .is_some_and(|s| s == req.fingerprint.as_str()) =>
                 {
-                    index.states.insert(req.fingerprint, SignoffState::Pending);
+                    if let Err(why) = approval::check_request(&req) {
+                        index
+                            .problems
+                            .push(format!("{}: {why}; ignored", path.display()));
+                        continue;
+                    }
+                    index
+                        .states
+                        .insert(req.fingerprint.clone(), SignoffState::Pending);
+                    index.entries.insert(
+                        req.fingerprint.clone(),
+                        LedgerEntry {
+                            path: path.clone(),
+                            request: req,
+                            approvals: Vec::new(),
+                        },
+                    );
                 }
                 Ok(req) => index.problems.push(format!(
                     "{}: names fingerprint {} but the file is named for another; ignored",
@@ -195,6 +258,49 @@ impl Ledger {
                     "{}: not a valid sign-off request ({e}); ignored",
                     path.display()
                 )),
+            }
+        }
+        if !approvals.is_empty() {
+            let (signers, problems) = self.signers();
+            index.problems.extend(problems);
+            for path in approvals {
+                let parsed = std::fs::read(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| {
+                        serde_json::from_slice::<approval::Approval>(&b).map_err(|e| e.to_string())
+                    });
+                let a = match parsed {
+                    Ok(a) => a,
+                    Err(e) => {
+                        index.problems.push(format!(
+                            "{}: not a valid approval ({e}); ignored",
+                            path.display()
+                        ));
+                        continue;
+                    }
+                };
+                let Some(entry) = index.entries.get_mut(&a.fingerprint) else {
+                    index.problems.push(format!(
+                        "{}: approves {}, which has no request in the ledger; ignored",
+                        path.display(),
+                        a.fingerprint
+                    ));
+                    continue;
+                };
+                match approval::verify(&entry.request, &a, &signers, allow_self) {
+                    Ok(()) => {
+                        index.states.insert(
+                            a.fingerprint.clone(),
+                            SignoffState::Approved {
+                                by: a.principal.clone(),
+                            },
+                        );
+                        entry.approvals.push((path, a));
+                    }
+                    Err(why) => index
+                        .problems
+                        .push(format!("{}: approval not accepted: {why}", path.display())),
+                }
             }
         }
         index
@@ -246,6 +352,71 @@ impl Ledger {
     }
 }
 
+/// Who may approve code at `rel`: its CODEOWNERS, else every allowed signer.
+pub fn reviewers_for(root: &Path, ledger: &Ledger, rel: &str) -> Vec<String> {
+    let owners = codeowners::owners_for(root, rel);
+    if !owners.is_empty() {
+        return owners;
+    }
+    let (signers, _) = ledger.signers();
+    let mut all: Vec<String> = Vec::new();
+    for p in signers.entries.iter().flat_map(|e| e.principals.iter()) {
+        if !all.contains(p) {
+            all.push(p.clone());
+        }
+    }
+    all
+}
+
+/// The notice for a request or an approval (`event`), with a one-line summary.
+pub fn notice(event: &str, req: &SignoffRequest, author: &str) -> notify::Notice {
+    let who = req
+        .requested_by
+        .as_ref()
+        .and_then(|p| p.email.clone().or(p.name.clone()))
+        .unwrap_or_else(|| "someone".into());
+    let text = match event {
+        "approved" => format!(
+            "Sign-off approved: {} in {}:{}",
+            req.rule, req.path, req.line
+        ),
+        _ => format!(
+            "Sign-off requested: {} in {}:{} ({author}) by {who}{}: {}",
+            req.rule,
+            req.path,
+            req.line,
+            req.reason
+                .as_ref()
+                .map(|r| format!(", because {r}"))
+                .unwrap_or_default(),
+            req.snippet.lines().next().unwrap_or("")
+        ),
+    };
+    notify::Notice {
+        event: event.into(),
+        request: serde_json::to_value(req).unwrap_or_default(),
+        text,
+    }
+}
+
+/// Delivers `notice` (after retrying what earlier runs could not deliver) to the configured
+/// targets. Returns the failures; failed notices wait in the clone's outbox
+/// (`.git/countersign/outbox`) for the next run.
+pub fn deliver(root: &Path, config: &notify::NotifyConfig, notice: &notify::Notice) -> Vec<String> {
+    if config.webhook.is_none() && config.command.is_none() {
+        return Vec::new();
+    }
+    let Some(git_dir) = crate::provenance::record::work_tree(root)
+        .and_then(|t| crate::provenance::record::git_dir(&t))
+    else {
+        return vec!["not in a git repository: nowhere to keep undelivered notices".into()];
+    };
+    let outbox = notify::Outbox::new(&git_dir.join("countersign/outbox"));
+    let (_, mut failures) = outbox.retry(config);
+    failures.extend(outbox.send(config, notice));
+    failures
+}
+
 /// The git identity configured for `root`, if git and an identity are there.
 pub fn git_identity(root: &Path) -> Option<Person> {
     let get = |key: &str| {
@@ -292,7 +463,7 @@ mod tests {
         );
         let again = ledger.request(&req).unwrap();
         assert!(!again.created);
-        let index = ledger.load();
+        let index = ledger.load(false);
         assert_eq!(index.state(&f.fingerprint), SignoffState::Pending);
         assert!(index.problems.is_empty());
         let leftovers: Vec<_> = std::fs::read_dir(ledger.dir())
@@ -319,7 +490,7 @@ mod tests {
             .unwrap();
         let bad = ledger.dir().join("deadbeef.json");
         std::fs::write(&bad, b"{ not json").unwrap();
-        let index = ledger.load();
+        let index = ledger.load(false);
         assert_eq!(index.state(&f.fingerprint), SignoffState::Pending);
         assert_eq!(index.problems.len(), 1);
         assert!(index.problems[0].contains("deadbeef.json"));
