@@ -114,13 +114,26 @@ impl ProvenanceConfig {
 }
 
 /// Who may approve, and who hears about requests.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SignoffConfig {
     /// Let the person who asked for a sign-off approve it too (a team of one).
     pub allow_self_approval: bool,
+    /// `check` accepts an approval given for the same code under one of the file's earlier
+    /// names (git's rename detection); `false` asks for a new sign-off after a rename.
+    pub approvals_follow_renames: bool,
     /// Who hears about requests and approvals: `[signoff.notify]`.
     pub notify: crate::signoff::notify::NotifyConfig,
+}
+
+impl Default for SignoffConfig {
+    fn default() -> Self {
+        SignoffConfig {
+            allow_self_approval: false,
+            approvals_follow_renames: true,
+            notify: Default::default(),
+        }
+    }
 }
 
 /// How findings become diagnostics.

@@ -1,5 +1,6 @@
 //! End-to-end tests of the CLI: the real binary on real files in real git repositories.
 
+mod check;
 mod provenance;
 mod signoff;
 

@@ -2,6 +2,7 @@
 //! the language server.
 
 mod blame;
+mod check;
 mod hook;
 pub mod hooks_install;
 mod rules;
@@ -57,6 +58,9 @@ enum Command {
     Blame(blame::BlameArgs),
     /// Request, approve, list and verify senior sign-offs.
     Signoff(signoff::SignoffArgs),
+    /// CI gate: fail on risky AI-written code added since a base commit without a valid
+    /// senior sign-off.
+    Check(check::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +100,7 @@ pub fn main() -> ExitCode {
         } => install_hook(agent, user),
         Command::Blame(args) => blame::run(&args),
         Command::Signoff(args) => signoff::run(&args),
+        Command::Check(args) => check::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

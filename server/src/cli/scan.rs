@@ -278,25 +278,25 @@ fn scan_file(rules: &RuleSet, input: &Input) -> FileResult {
 }
 
 /// 1-based line and character column of byte offsets.
-struct LineIndex {
+pub(super) struct LineIndex {
     starts: Vec<usize>,
 }
 
 impl LineIndex {
-    fn new(text: &str) -> Self {
+    pub(super) fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { starts }
     }
 
     /// The text of 1-based line `line`, without its line break.
-    fn line<'t>(&self, text: &'t str, line: usize) -> &'t str {
+    pub(super) fn line<'t>(&self, text: &'t str, line: usize) -> &'t str {
         let start = self.starts[line - 1];
         let end = self.starts.get(line).map_or(text.len(), |&next| next - 1);
         text[start..end].trim_end_matches('\r')
     }
 
-    fn at(&self, text: &str, byte: usize) -> LineColumn {
+    pub(super) fn at(&self, text: &str, byte: usize) -> LineColumn {
         let line = self.starts.partition_point(|&s| s <= byte) - 1;
         let column = text[self.starts[line]..byte].chars().count() + 1;
         LineColumn {
@@ -308,13 +308,30 @@ impl LineIndex {
 
 /// Ruff-style: the rule and message, a clickable `path:line:column`, and the line with the
 /// finding underlined.
-fn print_text(
+pub(super) fn print_text(
     out: &mut impl Write,
     findings: &[JsonFinding],
     scanned: usize,
 ) -> std::io::Result<()> {
+    print_frames(out, findings)?;
     let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
     files.dedup();
+    let noun = if findings.len() == 1 {
+        "finding"
+    } else {
+        "findings"
+    };
+    writeln!(
+        out,
+        "{} risky {noun} in {} of {} scanned files.",
+        findings.len(),
+        files.len(),
+        scanned
+    )
+}
+
+/// Each finding with its code frame.
+pub(super) fn print_frames(out: &mut impl Write, findings: &[JsonFinding]) -> std::io::Result<()> {
     for f in findings {
         let state = match f.signoff {
             "pending" => " (sign-off pending)",
@@ -343,16 +360,5 @@ fn print_text(
         writeln!(out, "{:gutter$} | {:from$}{}", "", "", carets)?;
         writeln!(out)?;
     }
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    writeln!(
-        out,
-        "{} risky {noun} in {} of {} scanned files.",
-        findings.len(),
-        files.len(),
-        scanned
-    )
+    Ok(())
 }

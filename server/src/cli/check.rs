@@ -1,0 +1,379 @@
+//! `countersign check`: the CI gate. Risky findings in the lines a change adds (since a base
+//! commit, plus the working tree) that an AI wrote and no senior approved fail the check.
+//!
+//! The verdict is the editor's: the same rules, the same attribution (the local record and git
+//! trailers), the same ledger with verified approvals.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, ValueEnum};
+use countersign_grammars::Lang;
+
+use super::sarif;
+use super::scan::{print_frames, JsonFinding, JsonReport, LineIndex};
+use crate::analysis::{deduplicate, Finding};
+use crate::config::Config;
+use crate::policy::SignoffState;
+use crate::provenance::history;
+use crate::provenance::record::Record;
+use crate::provenance::Author;
+use crate::signoff::Ledger;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+    /// GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The commit the change is compared with (default: the merge-base with the remote's
+    /// default branch, else with the local main/master).
+    #[arg(long)]
+    base: Option<String>,
+    /// Every author counts, not only AI-written code.
+    #[arg(long)]
+    all_changes: bool,
+    /// Only what is committed (HEAD), not staged or unstaged changes.
+    #[arg(long)]
+    committed_only: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    format: CheckFormat,
+}
+
+/// Files larger than this are reported and not analysed.
+const MAX_FILE_BYTES: usize = 8 << 20;
+
+pub fn run(args: &CheckArgs) -> Result<u8> {
+    let cwd = std::env::current_dir()?;
+    let root = PathBuf::from(
+        git(&cwd, &["rev-parse", "--show-toplevel"])
+            .map_err(|_| anyhow!("{} is not inside a git repository", cwd.display()))?
+            .trim(),
+    );
+    let base = match &args.base {
+        Some(b) => resolve(&root, b)?,
+        None => default_base(&root)?,
+    };
+    let added = added_lines(&root, &base, args.committed_only)?;
+    let config = Config::load_from_root(&root)?;
+    let rules = super::rule_set(&config, &root.join(crate::config::FILE_NAME))?;
+    let ledger = Ledger::new(&root).load(config.signoff.allow_self_approval);
+    for p in &ledger.problems {
+        eprintln!("countersign: warning: {p}");
+    }
+    let record = Record::for_root(&root).and_then(|r| r.load().ok());
+    let mut failing = Vec::new();
+    let mut checked = 0;
+    let mut passed = 0;
+    for (rel, lines) in &added {
+        let path = root.join(rel);
+        let Some(lang) = Lang::from_path(&path) else {
+            continue;
+        };
+        let bytes = if args.committed_only {
+            git_bytes(&root, &["show", &format!("HEAD:{rel}")])?
+        } else {
+            match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(_) => continue, // deleted in the working tree
+            }
+        };
+        if bytes.len() > MAX_FILE_BYTES {
+            eprintln!("countersign: warning: {rel}: larger than 8 MiB; not checked");
+            continue;
+        }
+        if bytes[..bytes.len().min(8000)].contains(&0) {
+            continue;
+        }
+        let Ok(text) = String::from_utf8(bytes) else {
+            eprintln!("countersign: warning: {rel}: not valid UTF-8; not checked");
+            continue;
+        };
+        checked += 1;
+        let found = crate::analysis::analyze_text(&rules, lang, &text, rel);
+        let index = LineIndex::new(&text);
+        let in_change: Vec<&Finding> = deduplicate(&found)
+            .into_iter()
+            .filter(|f| {
+                let (s, e) = (
+                    index.at(&text, f.range.start).line,
+                    index
+                        .at(&text, f.range.end.saturating_sub(1).max(f.range.start))
+                        .line,
+                );
+                lines.iter().any(|r| *r.start() <= e && s <= *r.end())
+            })
+            .collect();
+        if in_change.is_empty() {
+            continue;
+        }
+        let attributed =
+            history::attribute_file(&root, rel, &text, record.as_ref(), &config.provenance.git);
+        for f in in_change {
+            let author = attributed
+                .iter()
+                .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
+                .map(|a| a.author.clone())
+                .find(Author::is_ai)
+                .unwrap_or(Author::Unknown);
+            if !args.all_changes && !author.is_ai() {
+                continue;
+            }
+            let mut state = ledger.state(&f.fingerprint);
+            if state == SignoffState::None && config.signoff.approvals_follow_renames {
+                // An approval given under one of the file's earlier names.
+                for old in earlier_names(&root, rel) {
+                    let moved = crate::analysis::fingerprint(f.rule.id(), &old, &f.snippet);
+                    if let s @ SignoffState::Approved { .. } = ledger.state(&moved) {
+                        state = s;
+                        break;
+                    }
+                }
+            }
+            if matches!(state, SignoffState::Approved { .. }) {
+                passed += 1;
+                continue;
+            }
+            let (start, end) = (index.at(&text, f.range.start), index.at(&text, f.range.end));
+            failing.push(JsonFinding {
+                explanation: f.rule.spec.explanation.clone(),
+                docs: f.rule.docs_url(),
+                rule: f.rule.id().to_string(),
+                category: f.rule.spec.category.as_str(),
+                severity: f.rule.spec.severity.as_str(),
+                path: rel.clone(),
+                start,
+                end,
+                message: format!(
+                    "{} ({}); needs senior sign-off",
+                    f.rule.spec.message,
+                    author.describe()
+                ),
+                snippet: f.snippet.clone(),
+                fingerprint: f.fingerprint.clone(),
+                author: author.kind(),
+                signoff: state.as_str(),
+                line_text: index.line(&text, start.line).to_string(),
+            });
+        }
+    }
+    failing.sort_by(|a, b| {
+        (&a.path, a.start.line, a.start.column).cmp(&(&b.path, b.start.line, b.start.column))
+    });
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        CheckFormat::Json => {
+            let any = !failing.is_empty();
+            serde_json::to_writer_pretty(
+                &mut out,
+                &JsonReport {
+                    version: 1,
+                    findings: failing,
+                },
+            )?;
+            writeln!(out)?;
+            return Ok(u8::from(any));
+        }
+        CheckFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut out, &sarif::report(&failing))?;
+            writeln!(out)?;
+        }
+        CheckFormat::Github => {
+            for f in &failing {
+                let level = if f.severity == "error" {
+                    "error"
+                } else {
+                    "warning"
+                };
+                writeln!(
+                    out,
+                    "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+                    escape_property(&f.path),
+                    f.start.line,
+                    f.start.column,
+                    f.end.line,
+                    f.end.column,
+                    escape_property(&format!("Countersign {}", f.rule)),
+                    escape_data(&f.message)
+                )?;
+            }
+        }
+        CheckFormat::Text => print_frames(&mut out, &failing)?,
+    }
+    let short = &base[..base.len().min(12)];
+    let summary = if failing.is_empty() {
+        format!("countersign check: passed ({checked} changed files since {short}; {passed} approved findings)")
+    } else {
+        format!(
+            "countersign check: failed: {} risky finding{} without senior sign-off in {checked} changed files since {short}",
+            failing.len(),
+            if failing.len() == 1 { "" } else { "s" }
+        )
+    };
+    match args.format {
+        CheckFormat::Text => writeln!(out, "{summary}")?,
+        _ => eprintln!("{summary}"),
+    }
+    Ok(u8::from(!failing.is_empty()))
+}
+
+/// The names `rel` had before, following renames through history (and a rename not yet
+/// committed, staged or not).
+fn earlier_names(root: &Path, rel: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |name: &str| {
+        if !name.is_empty() && name != rel && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    };
+    if let Ok(status) = git(root, &["status", "--porcelain=v1", "-z"]) {
+        let mut entries = status.split('\0');
+        while let Some(e) = entries.next() {
+            if e.starts_with('R') && e.get(3..) == Some(rel) {
+                if let Some(from) = entries.next() {
+                    add(from);
+                }
+            }
+        }
+    }
+    if let Ok(log) = git(
+        root,
+        &["log", "--follow", "--name-only", "--format=", "--", rel],
+    ) {
+        for name in log.lines() {
+            add(name.trim());
+        }
+    }
+    names
+}
+
+/// GitHub's workflow-command escaping.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn git(root: &Path, args: &[&str]) -> Result<String> {
+    Ok(String::from_utf8_lossy(&git_bytes(root, args)?).into_owned())
+}
+
+fn git_bytes(root: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "core.quotepath=off"])
+        .args(args)
+        .output()
+        .context("running git")?;
+    if !out.status.success() {
+        bail!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(out.stdout)
+}
+
+fn resolve(root: &Path, rev: &str) -> Result<String> {
+    let shallow = git(root, &["rev-parse", "--is-shallow-repository"]).unwrap_or_default();
+    git(root, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+        .map(|s| s.trim().to_string())
+        .map_err(|_| {
+            if shallow.trim() == "true" {
+                anyhow!("{rev} is not in this shallow clone: fetch it (`git fetch --depth=0 origin {rev}`, or `fetch-depth: 0` in actions/checkout)")
+            } else {
+                anyhow!("{rev} is not a commit in this repository")
+            }
+        })
+}
+
+/// The merge-base of HEAD with the remote's default branch, else with local main/master.
+fn default_base(root: &Path) -> Result<String> {
+    let mut candidates = Vec::new();
+    if let Ok(head) = git(
+        root,
+        &["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"],
+    ) {
+        candidates.push(head.trim().to_string());
+    }
+    candidates.extend(["origin/main", "origin/master", "main", "master"].map(String::from));
+    for c in &candidates {
+        if let Ok(base) = git(root, &["merge-base", "HEAD", c]) {
+            return Ok(base.trim().to_string());
+        }
+    }
+    let shallow = git(root, &["rev-parse", "--is-shallow-repository"]).unwrap_or_default();
+    if shallow.trim() == "true" {
+        bail!("this is a shallow clone without the default branch's history: fetch more (`fetch-depth: 0` in actions/checkout, or `git fetch --unshallow`), or pass --base");
+    }
+    bail!("no default branch to compare with (origin/HEAD, main, master): pass --base REF")
+}
+
+/// Per repo-relative path, the 1-based line ranges the change adds (in the new version).
+fn added_lines(
+    root: &Path,
+    base: &str,
+    committed_only: bool,
+) -> Result<HashMap<String, Vec<RangeInclusive<usize>>>> {
+    let mut args = vec![
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "-U0",
+        "--find-renames",
+        base,
+    ];
+    if committed_only {
+        args.push("HEAD");
+    }
+    let diff = git_bytes(root, &args)?;
+    let mut out: HashMap<String, Vec<RangeInclusive<usize>>> = HashMap::new();
+    let mut current: Option<String> = None;
+    for line in diff.split(|&b| b == b'\n') {
+        let line = String::from_utf8_lossy(line);
+        if let Some(path) = line.strip_prefix("+++ ") {
+            current = path.strip_prefix("b/").map(str::to_string);
+        } else if let (Some(hunk), Some(path)) = (line.strip_prefix("@@ "), &current) {
+            // @@ -a,b +c,d @@
+            let new = hunk
+                .split(' ')
+                .find(|p| p.starts_with('+'))
+                .unwrap_or("+0,0");
+            let (start, count) = match new[1..].split_once(',') {
+                Some((s, c)) => (s.parse().unwrap_or(0), c.parse().unwrap_or(0)),
+                None => (new[1..].parse().unwrap_or(0), 1),
+            };
+            if count > 0 {
+                out.entry(path.clone())
+                    .or_default()
+                    .push(start..=start + count - 1);
+            }
+        }
+    }
+    if !committed_only {
+        let untracked = git_bytes(root, &["ls-files", "-z", "--others", "--exclude-standard"])?;
+        for path in untracked.split(|&b| b == 0).filter(|p| !p.is_empty()) {
+            out.insert(
+                String::from_utf8_lossy(path).into_owned(),
+                vec![1..=usize::MAX - 1],
+            );
+        }
+    }
+    Ok(out)
+}
