@@ -374,3 +374,112 @@ fn approvals_need_not_follow_renames_when_configured_so() {
     git(root, &["commit", "-qm", "Rename"]);
     assert_eq!(run(root, home.path(), &["check"]).status.code(), Some(1));
 }
+
+#[test]
+fn removing_a_guard_or_a_where_clause_is_itself_a_finding() {
+    let (dir, home) = repo();
+    let root = dir.path();
+    git(root, &["checkout", "-q", "main"]);
+    write(
+        root,
+        "infra/db.tf",
+        b"resource \"aws_db_instance\" \"main\" {\n  engine              = \"postgres\"\n  deletion_protection = true\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",
+    );
+    write(
+        root,
+        "db/purge.sql",
+        b"DELETE FROM sessions WHERE expires_at < now();\n",
+    );
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "Database"]);
+    git(root, &["checkout", "-qb", "cleanup"]);
+    // The assistant drops both guards (no unsafe value is written: the lines just go) and the
+    // WHERE clause.
+    write(
+        root,
+        "infra/db.tf",
+        b"resource \"aws_db_instance\" \"main\" {\n  engine              = \"postgres\"\n}\n",
+    );
+    write(root, "db/purge.sql", b"DELETE FROM sessions;\n");
+    git(
+        root,
+        &[
+            "commit",
+            "-qam",
+            "Simplify\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        ],
+    );
+    let out = run(root, home.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.iter().any(|(r, _)| r == "sql/delete-without-where"),
+        "{found:#?}"
+    );
+    let removed: Vec<&String> = found
+        .iter()
+        .filter(|(r, _)| r == "terraform/protection-removed")
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(removed.len(), 2, "{found:#?}");
+    assert!(
+        removed
+            .iter()
+            .any(|m| m.contains("removed: `deletion_protection = true`")),
+        "{removed:?}"
+    );
+    assert!(
+        removed
+            .iter()
+            .all(|m| m.contains("written by claude (git)")),
+        "{removed:?}"
+    );
+    // A senior signs the removal off, as any finding: the request names the removed code.
+    let out = run(root, home.path(), &["signoff", "request", "infra/db.tf:2"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        text(&out).matches("terraform/protection-removed").count(),
+        2,
+        "{}",
+        text(&out)
+    );
+    approve_all(root, home.path());
+    let out = run(root, home.path(), &["check", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["sql/delete-without-where"]);
+    // Moving a guard within the file is not removing it.
+    git(root, &["checkout", "-q", "main"]);
+    git(root, &["checkout", "-qb", "reorder"]);
+    write(
+        root,
+        "infra/db.tf",
+        b"resource \"aws_db_instance\" \"main\" {\n  deletion_protection = true\n  engine              = \"postgres\"\n  lifecycle {\n    prevent_destroy = true\n  }\n}\n",
+    );
+    git(
+        root,
+        &[
+            "commit",
+            "-qam",
+            "Reorder\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        ],
+    );
+    let out = run(root, home.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

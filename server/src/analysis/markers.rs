@@ -88,6 +88,7 @@ pub fn production_path_rule() -> Rule {
         triggers: Vec::new(),
         query: QuerySpec::Shared(String::new()),
         examples: Default::default(),
+        on: Default::default(),
     };
     Rule::without_query("production/rules (built in)", spec)
 }

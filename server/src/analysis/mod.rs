@@ -22,7 +22,7 @@ use tree_sitter::{Node, Query, QueryCursor, QueryMatch, Tree};
 
 pub use markers::Markers;
 use predicates::Predicates;
-pub use rule::{Category, Rule, RuleError, RuleSpec, Severity};
+pub use rule::{Category, Rule, RuleError, RuleSpec, Severity, Side};
 
 use crate::config::Config;
 
@@ -155,6 +155,9 @@ pub struct RuleSet {
     /// Whether whole-file queries run only around trigger words (always, but for the tests
     /// that check this gives the same findings as walking everything).
     query_windows: bool,
+    /// Which rules report: those about the code as it is, or those about protections a change
+    /// removes (see [`Side`]).
+    side: Side,
     /// The most partial matches a query cursor may track (tests lower it to catch patterns
     /// whose cost explodes on wide nodes), and whether a cursor ever hit the limit.
     match_limit: Option<u32>,
@@ -328,6 +331,12 @@ impl RuleSet {
         }
     }
 
+    /// The same rules, reporting only those about `side`.
+    pub fn reporting(mut self, side: Side) -> RuleSet {
+        self.side = side;
+        self
+    }
+
     /// Queries whole files everywhere rather than around trigger words (for tests).
     #[cfg(test)]
     pub(crate) fn without_query_windows(mut self) -> RuleSet {
@@ -433,6 +442,7 @@ impl RuleSet {
             markers,
             prefilters: Default::default(),
             query_windows: true,
+            side: Side::Added,
             match_limit: None,
             exceeded_match_limit: Default::default(),
         })
@@ -780,7 +790,7 @@ impl RuleSet {
                 continue;
             }
             let rule = &self.rules[compiled.pattern_rule[m.pattern_index]];
-            if quiet_markers && rule.marker {
+            if (quiet_markers && rule.marker) || rule.spec.on != self.side {
                 continue;
             }
             let finding_node = compiled

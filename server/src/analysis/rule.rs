@@ -121,6 +121,28 @@ pub struct RuleSpec {
     pub query: QuerySpec,
     #[serde(default)]
     pub examples: Examples,
+    /// `removed`: the query matches a protection (`prevent_destroy = true`), and the rule
+    /// reports when a change removes it. `check` runs these on the base version of changed
+    /// files; everywhere else they stay quiet. Their `flag` examples are protections.
+    #[serde(default, skip_serializing_if = "Side::is_added")]
+    pub on: Side,
+}
+
+/// Which side of a change a rule looks at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// The code as it is (the default).
+    #[default]
+    Added,
+    /// The code a change takes away.
+    Removed,
+}
+
+impl Side {
+    pub fn is_added(&self) -> bool {
+        *self == Side::Added
+    }
 }
 
 /// A loaded rule: its spec plus the resolved languages and where it came from.

@@ -15,8 +15,8 @@ use clap::{Args, ValueEnum};
 use countersign_grammars::Lang;
 
 use super::sarif;
-use super::scan::{print_frames, JsonFinding, JsonReport, LineIndex};
-use crate::analysis::{deduplicate, Finding};
+use super::scan::{print_frames, JsonFinding, JsonReport, LineColumn, LineIndex};
+use crate::analysis::{deduplicate, Finding, RuleSet, Side};
 use crate::config::Config;
 use crate::policy::SignoffState;
 use crate::provenance::history;
@@ -64,9 +64,11 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         Some(b) => resolve(&root, b)?,
         None => default_base(&root)?,
     };
-    let added = added_lines(&root, &base, args.committed_only)?;
+    let changed = changes(&root, &base, args.committed_only)?;
     let config = Config::load_from_root(&root)?;
-    let rules = super::rule_set(&config, &root.join(crate::config::FILE_NAME))?;
+    let origin = root.join(crate::config::FILE_NAME);
+    let rules = super::rule_set(&config, &origin)?;
+    let removed_rules = super::rule_set(&config, &origin)?.reporting(Side::Removed);
     let ledger = Ledger::new(&root).load(config.signoff.allow_self_approval);
     for p in &ledger.problems {
         eprintln!("countersign: warning: {p}");
@@ -75,7 +77,8 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     let mut failing = Vec::new();
     let mut checked = 0;
     let mut passed = 0;
-    for (rel, lines) in &added {
+    for (rel, change) in &changed {
+        let lines = &change.added;
         let path = root.join(rel);
         let Some(lang) = Lang::from_path(&path) else {
             continue;
@@ -102,7 +105,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         checked += 1;
         let found = crate::analysis::analyze_text(&rules, lang, &text, rel);
         let index = LineIndex::new(&text);
-        let in_change: Vec<&Finding> = deduplicate(&found)
+        let mut in_change: Vec<(Finding, Option<usize>)> = deduplicate(&found)
             .into_iter()
             .filter(|f| {
                 let (s, e) = (
@@ -113,19 +116,29 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
                 );
                 lines.iter().any(|r| *r.start() <= e && s <= *r.end())
             })
+            .map(|f| (f.clone(), None))
             .collect();
+        in_change.extend(
+            removed_guards(&root, &base, rel, change, &text, lang, &removed_rules)
+                .into_iter()
+                .map(|(f, at)| (f, Some(at))),
+        );
         if in_change.is_empty() {
             continue;
         }
         let attributed =
             history::attribute_file(&root, rel, &text, record.as_ref(), &config.provenance.git);
-        for f in in_change {
-            let author = attributed
-                .iter()
-                .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
-                .map(|a| a.author.clone())
-                .find(Author::is_ai)
-                .unwrap_or(Author::Unknown);
+        for (f, removed_at) in in_change {
+            let author = match removed_at {
+                // Removed code has no line to attribute: the commits that changed the file do.
+                Some(_) => remover(&root, &base, rel, &config.provenance.git),
+                None => attributed
+                    .iter()
+                    .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
+                    .map(|a| a.author.clone())
+                    .find(Author::is_ai)
+                    .unwrap_or(Author::Unknown),
+            };
             if !args.all_changes && !author.is_ai() {
                 continue;
             }
@@ -144,7 +157,30 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
                 passed += 1;
                 continue;
             }
-            let (start, end) = (index.at(&text, f.range.start), index.at(&text, f.range.end));
+            let (start, end, message) = match removed_at {
+                Some(at) => {
+                    let line = at.min(index.line_count()).max(1);
+                    let width = index.line(&text, line).chars().count();
+                    (
+                        LineColumn { line, column: 1 },
+                        LineColumn {
+                            line,
+                            column: width + 1,
+                        },
+                        format!(
+                            "{} (removed: `{}`; {})",
+                            f.rule.spec.message,
+                            f.snippet,
+                            author.describe()
+                        ),
+                    )
+                }
+                None => (
+                    index.at(&text, f.range.start),
+                    index.at(&text, f.range.end),
+                    format!("{} ({})", f.rule.spec.message, author.describe()),
+                ),
+            };
             failing.push(JsonFinding {
                 explanation: f.rule.spec.explanation.clone(),
                 docs: f.rule.docs_url(),
@@ -154,11 +190,7 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
                 path: rel.clone(),
                 start,
                 end,
-                message: format!(
-                    "{} ({}); needs senior sign-off",
-                    f.rule.spec.message,
-                    author.describe()
-                ),
+                message: format!("{message}; needs senior sign-off"),
                 snippet: f.snippet.clone(),
                 fingerprint: f.fingerprint.clone(),
                 author: author.kind(),
@@ -225,6 +257,51 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         _ => eprintln!("{summary}"),
     }
     Ok(u8::from(!failing.is_empty()))
+}
+
+/// The guards removed from `rel` (whose current text is `text`) since the merge-base with the
+/// default branch, each with the line where it was: what `signoff request` asks about when the
+/// finding is a removal.
+pub(super) fn removals_in(
+    root: &Path,
+    rel: &str,
+    text: &str,
+    lang: Lang,
+    removed_rules: &RuleSet,
+) -> Result<Vec<(Finding, usize)>> {
+    let base = default_base(root)?;
+    let all = changes(root, &base, false)?;
+    Ok(all
+        .get(rel)
+        .map(|change| removed_guards(root, &base, rel, change, text, lang, removed_rules))
+        .unwrap_or_default())
+}
+
+/// Who removed code from `rel` since `base`: the agent of an AI commit that changed the file,
+/// else unknown.
+fn remover(
+    root: &Path,
+    base: &str,
+    rel: &str,
+    rules: &crate::provenance::git::TrailerRules,
+) -> Author {
+    let log = git(
+        root,
+        &[
+            "log",
+            "--format=%B%x00",
+            &format!("{base}..HEAD"),
+            "--",
+            rel,
+        ],
+    )
+    .unwrap_or_default();
+    log.split('\0')
+        .find_map(|message| rules.agent_of(message.trim()))
+        .map_or(Author::Unknown, |agent| Author::Ai {
+            agent,
+            source: crate::provenance::AiSource::Git,
+        })
 }
 
 /// The names `rel` had before, following renames through history (and a rename not yet
@@ -325,12 +402,20 @@ fn default_base(root: &Path) -> Result<String> {
     bail!("no default branch to compare with (origin/HEAD, main, master): pass --base REF")
 }
 
-/// Per repo-relative path, the 1-based line ranges the change adds (in the new version).
-fn added_lines(
-    root: &Path,
-    base: &str,
-    committed_only: bool,
-) -> Result<HashMap<String, Vec<RangeInclusive<usize>>>> {
+/// What a change did to one file.
+#[derive(Debug, Default)]
+struct FileChange {
+    /// The path at the base, when the file existed there.
+    old_path: Option<String>,
+    /// 1-based line ranges the change adds (in the new version).
+    added: Vec<RangeInclusive<usize>>,
+    /// Line ranges the change removes (in the base version), each with the new line where the
+    /// removal happened.
+    removed: Vec<(RangeInclusive<usize>, usize)>,
+}
+
+/// Per repo-relative path, what the change did.
+fn changes(root: &Path, base: &str, committed_only: bool) -> Result<HashMap<String, FileChange>> {
     let mut args = vec![
         "diff",
         "--no-color",
@@ -343,26 +428,35 @@ fn added_lines(
         args.push("HEAD");
     }
     let diff = git_bytes(root, &args)?;
-    let mut out: HashMap<String, Vec<RangeInclusive<usize>>> = HashMap::new();
+    let mut out: HashMap<String, FileChange> = HashMap::new();
+    let mut old: Option<String> = None;
     let mut current: Option<String> = None;
+    let count = |spec: &str| -> (usize, usize) {
+        match spec.split_once(',') {
+            Some((s, c)) => (s.parse().unwrap_or(0), c.parse().unwrap_or(0)),
+            None => (spec.parse().unwrap_or(0), 1),
+        }
+    };
     for line in diff.split(|&b| b == b'\n') {
         let line = String::from_utf8_lossy(line);
-        if let Some(path) = line.strip_prefix("+++ ") {
+        if let Some(path) = line.strip_prefix("--- ") {
+            old = path.strip_prefix("a/").map(str::to_string);
+        } else if let Some(path) = line.strip_prefix("+++ ") {
             current = path.strip_prefix("b/").map(str::to_string);
+            if let Some(path) = &current {
+                out.entry(path.clone()).or_default().old_path = old.clone();
+            }
         } else if let (Some(hunk), Some(path)) = (line.strip_prefix("@@ "), &current) {
             // @@ -a,b +c,d @@
-            let new = hunk
-                .split(' ')
-                .find(|p| p.starts_with('+'))
-                .unwrap_or("+0,0");
-            let (start, count) = match new[1..].split_once(',') {
-                Some((s, c)) => (s.parse().unwrap_or(0), c.parse().unwrap_or(0)),
-                None => (new[1..].parse().unwrap_or(0), 1),
-            };
-            if count > 0 {
-                out.entry(path.clone())
-                    .or_default()
-                    .push(start..=start + count - 1);
+            let mut parts = hunk.split(' ');
+            let (a, b) = count(parts.next().unwrap_or("-0,0").trim_start_matches('-'));
+            let (c, d) = count(parts.next().unwrap_or("+0,0").trim_start_matches('+'));
+            let change = out.entry(path.clone()).or_default();
+            if d > 0 {
+                change.added.push(c..=c + d - 1);
+            }
+            if b > 0 {
+                change.removed.push((a..=a + b - 1, c.max(1)));
             }
         }
     }
@@ -371,9 +465,62 @@ fn added_lines(
         for path in untracked.split(|&b| b == 0).filter(|p| !p.is_empty()) {
             out.insert(
                 String::from_utf8_lossy(path).into_owned(),
-                vec![1..=usize::MAX - 1],
+                FileChange {
+                    added: vec![1..=usize::MAX - 1],
+                    ..FileChange::default()
+                },
             );
         }
     }
     Ok(out)
+}
+
+/// Guards the change removes from `rel`: `removed` rules' matches in the base version, in the
+/// removed lines, whose code is no longer in the new version. Each is reported on the new
+/// line where the removal happened.
+fn removed_guards(
+    root: &Path,
+    base: &str,
+    rel: &str,
+    change: &FileChange,
+    new_text: &str,
+    lang: Lang,
+    removed_rules: &RuleSet,
+) -> Vec<(Finding, usize)> {
+    let Some(old_path) = &change.old_path else {
+        return Vec::new();
+    };
+    if change.removed.is_empty() {
+        return Vec::new();
+    }
+    let Ok(old_bytes) = git_bytes(root, &["show", &format!("{base}:{old_path}")]) else {
+        return Vec::new();
+    };
+    let Ok(old_text) = String::from_utf8(old_bytes) else {
+        return Vec::new();
+    };
+    let before = crate::analysis::analyze_text(removed_rules, lang, &old_text, rel);
+    if before.is_empty() {
+        return Vec::new();
+    }
+    let normalized = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let still: Vec<(String, String)> =
+        crate::analysis::analyze_text(removed_rules, lang, new_text, rel)
+            .into_iter()
+            .map(|f| (f.rule.id().to_string(), normalized(&f.snippet)))
+            .collect();
+    let index = LineIndex::new(&old_text);
+    let mut out = Vec::new();
+    for f in before {
+        let line = index.at(&old_text, f.range.start).line;
+        let Some((_, at)) = change.removed.iter().find(|(r, _)| r.contains(&line)) else {
+            continue;
+        };
+        if still.contains(&(f.rule.id().to_string(), normalized(&f.snippet))) {
+            continue;
+        }
+        let fingerprint = crate::analysis::fingerprint(f.rule.id(), rel, &f.snippet);
+        out.push((Finding { fingerprint, ..f }, *at));
+    }
+    out
 }

@@ -290,6 +290,10 @@ impl LineIndex {
     }
 
     /// The text of 1-based line `line`, without its line break.
+    pub(super) fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
     pub(super) fn line<'t>(&self, text: &'t str, line: usize) -> &'t str {
         let start = self.starts[line - 1];
         let end = self.starts.get(line).map_or(text.len(), |&next| next - 1);

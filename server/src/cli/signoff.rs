@@ -119,7 +119,7 @@ fn request(cwd: &Path, target: &str, rule: Option<&str>, reason: Option<String>)
         .ok_or_else(|| anyhow!("{}: no language Countersign checks", file.display()))?;
     let findings = crate::analysis::analyze_text(&rules, lang, &text, &rel);
     let line_of = |offset: usize| text[..offset].matches('\n').count() as u32 + 1;
-    let chosen: Vec<_> = deduplicate(&findings)
+    let mut chosen: Vec<(crate::analysis::Finding, u32)> = deduplicate(&findings)
         .into_iter()
         .filter(|f| rule.is_none_or(|r| f.rule.id() == r))
         .filter(|f| {
@@ -127,7 +127,21 @@ fn request(cwd: &Path, target: &str, rule: Option<&str>, reason: Option<String>)
                 (line_of(f.range.start)..=line_of(f.range.end.saturating_sub(1))).contains(&l)
             })
         })
+        .map(|f| (f.clone(), line_of(f.range.start)))
         .collect();
+    if chosen.is_empty() {
+        // A guard the change removed (`check` reports those at the line where they were).
+        let removed_rules = super::rule_set(&config, &root.join(crate::config::FILE_NAME))?
+            .reporting(crate::analysis::Side::Removed);
+        let removals =
+            super::check::removals_in(&root, &rel, &text, lang, &removed_rules).unwrap_or_default();
+        chosen = removals
+            .into_iter()
+            .filter(|(f, _)| rule.is_none_or(|r| f.rule.id() == r))
+            .filter(|(_, at)| line.is_none_or(|l| *at as u32 == l))
+            .map(|(f, at)| (f, at as u32))
+            .collect();
+    }
     if chosen.is_empty() {
         bail!(
             "no finding in {target}{}; `countersign scan {}` lists them",
@@ -147,20 +161,14 @@ fn request(cwd: &Path, target: &str, rule: Option<&str>, reason: Option<String>)
         .unwrap_or_default();
     let ledger = Ledger::new(&root);
     let reviewers = signoff::reviewers_for(&root, &ledger, &rel);
-    for f in chosen {
+    for (f, at) in &chosen {
         let author = attributed
             .iter()
             .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
             .map(|a| a.author.clone())
             .find(Author::is_ai)
             .unwrap_or(Author::Unknown);
-        let mut req = SignoffRequest::new(
-            f,
-            &rel,
-            line_of(f.range.start),
-            &author,
-            signoff::git_identity(&root),
-        );
+        let mut req = SignoffRequest::new(f, &rel, *at, &author, signoff::git_identity(&root));
         req.reason = reason.clone();
         req.reviewers = reviewers.clone();
         let done = ledger.request(&req)?;
