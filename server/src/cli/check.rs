@@ -74,78 +74,70 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         eprintln!("countersign: warning: {p}");
     }
     let record = Record::for_root(&root).and_then(|r| r.load().ok());
+    // Git history is asked only when an AI commit is in the range: a person's branch costs no
+    // blame at all.
+    let mut git_rules = config.provenance.git.clone();
+    let ai_commits = if git_rules.enabled {
+        range_ai_commits(&root, &base, &git_rules)
+    } else {
+        HashMap::new()
+    };
+    if ai_commits.is_empty() {
+        git_rules.enabled = false;
+    }
+    let ctx = FileContext {
+        root: &root,
+        base: &base,
+        committed_only: args.committed_only,
+        rules: &rules,
+        removed_rules: &removed_rules,
+        record: record.as_ref(),
+        git: &git_rules,
+        ai_commits: &ai_commits,
+    };
+    let mut paths: Vec<(&String, &FileChange)> = changed.iter().collect();
+    paths.sort_by(|a, b| a.0.cmp(b.0));
+    // Files are independent: read, parse and attribute them in parallel (blame is a process
+    // per file, so this also overlaps git's work).
+    let outcomes: Vec<FileOutcome> = {
+        use rayon::prelude::*;
+        paths
+            .par_iter()
+            .map(|(rel, change)| check_file(&ctx, rel, change))
+            .collect()
+    };
     let mut failing = Vec::new();
     let mut checked = 0;
     let mut passed = 0;
-    for (rel, change) in &changed {
-        let lines = &change.added;
-        let path = root.join(rel);
-        let Some(lang) = Lang::from_path(&path) else {
-            continue;
-        };
-        let bytes = if args.committed_only {
-            git_bytes(&root, &["show", &format!("HEAD:{rel}")])?
-        } else {
-            match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(_) => continue, // deleted in the working tree
-            }
-        };
-        if bytes.len() > MAX_FILE_BYTES {
-            eprintln!("countersign: warning: {rel}: larger than 8 MiB; not checked");
-            continue;
+    for outcome in outcomes {
+        for w in &outcome.warnings {
+            eprintln!("countersign: warning: {w}");
         }
-        if bytes[..bytes.len().min(8000)].contains(&0) {
-            continue;
-        }
-        let Ok(text) = String::from_utf8(bytes) else {
-            eprintln!("countersign: warning: {rel}: not valid UTF-8; not checked");
-            continue;
-        };
-        checked += 1;
-        let found = crate::analysis::analyze_text(&rules, lang, &text, rel);
-        let index = LineIndex::new(&text);
-        let mut in_change: Vec<(Finding, Option<usize>)> = deduplicate(&found)
-            .into_iter()
-            .filter(|f| {
-                let (s, e) = (
-                    index.at(&text, f.range.start).line,
-                    index
-                        .at(&text, f.range.end.saturating_sub(1).max(f.range.start))
-                        .line,
-                );
-                lines.iter().any(|r| *r.start() <= e && s <= *r.end())
-            })
-            .map(|f| (f.clone(), None))
-            .collect();
-        in_change.extend(
-            removed_guards(&root, &base, rel, change, &text, lang, &removed_rules)
-                .into_iter()
-                .map(|(f, at)| (f, Some(at))),
-        );
-        if in_change.is_empty() {
-            continue;
-        }
-        let attributed =
-            history::attribute_file(&root, rel, &text, record.as_ref(), &config.provenance.git);
-        for (f, removed_at) in in_change {
-            let author = match removed_at {
-                // Removed code has no line to attribute: the commits that changed the file do.
-                Some(_) => remover(&root, &base, rel, &config.provenance.git),
-                None => attributed
-                    .iter()
-                    .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
-                    .map(|a| a.author.clone())
-                    .find(Author::is_ai)
-                    .unwrap_or(Author::Unknown),
-            };
-            if !args.all_changes && !author.is_ai() {
+        checked += usize::from(outcome.checked);
+        for item in outcome.items {
+            let f = &item.finding;
+            if !args.all_changes && !item.author.is_ai() {
                 continue;
             }
             let mut state = ledger.state(&f.fingerprint);
-            if state == SignoffState::None && config.signoff.approvals_follow_renames {
+            let approved_elsewhere = || {
+                ledger.entries.values().any(|e| {
+                    !e.approvals.is_empty()
+                        && e.request.rule == f.rule.id()
+                        && e.request.path != item.path
+                        && crate::analysis::fingerprint(
+                            &e.request.rule,
+                            &e.request.path,
+                            &f.snippet,
+                        ) == e.request.fingerprint
+                })
+            };
+            if state == SignoffState::None
+                && config.signoff.approvals_follow_renames
+                && approved_elsewhere()
+            {
                 // An approval given under one of the file's earlier names.
-                for old in earlier_names(&root, rel) {
+                for old in earlier_names(&root, &item.path) {
                     let moved = crate::analysis::fingerprint(f.rule.id(), &old, &f.snippet);
                     if let s @ SignoffState::Approved { .. } = ledger.state(&moved) {
                         state = s;
@@ -157,45 +149,21 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
                 passed += 1;
                 continue;
             }
-            let (start, end, message) = match removed_at {
-                Some(at) => {
-                    let line = at.min(index.line_count()).max(1);
-                    let width = index.line(&text, line).chars().count();
-                    (
-                        LineColumn { line, column: 1 },
-                        LineColumn {
-                            line,
-                            column: width + 1,
-                        },
-                        format!(
-                            "{} (removed: `{}`; {})",
-                            f.rule.spec.message,
-                            f.snippet,
-                            author.describe()
-                        ),
-                    )
-                }
-                None => (
-                    index.at(&text, f.range.start),
-                    index.at(&text, f.range.end),
-                    format!("{} ({})", f.rule.spec.message, author.describe()),
-                ),
-            };
             failing.push(JsonFinding {
                 explanation: f.rule.spec.explanation.clone(),
                 docs: f.rule.docs_url(),
                 rule: f.rule.id().to_string(),
                 category: f.rule.spec.category.as_str(),
                 severity: f.rule.spec.severity.as_str(),
-                path: rel.clone(),
-                start,
-                end,
-                message: format!("{message}; needs senior sign-off"),
+                path: item.path.clone(),
+                start: item.start,
+                end: item.end,
+                message: format!("{}; needs senior sign-off", item.message),
                 snippet: f.snippet.clone(),
                 fingerprint: f.fingerprint.clone(),
-                author: author.kind(),
+                author: item.author.kind(),
                 signoff: state.as_str(),
-                line_text: index.line(&text, start.line).to_string(),
+                line_text: item.line_text,
             });
         }
     }
@@ -332,6 +300,180 @@ fn earlier_names(root: &Path, rel: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// What every file's check needs.
+struct FileContext<'a> {
+    root: &'a Path,
+    base: &'a str,
+    committed_only: bool,
+    rules: &'a RuleSet,
+    removed_rules: &'a RuleSet,
+    record: Option<&'a crate::provenance::record::Attributions>,
+    git: &'a crate::provenance::git::TrailerRules,
+    /// The AI commits of `base..HEAD`, by hash: only their lines can be AI-written new code.
+    ai_commits: &'a HashMap<String, String>,
+}
+
+/// A finding in a changed file, located and attributed.
+struct Item {
+    finding: Finding,
+    path: String,
+    author: Author,
+    start: LineColumn,
+    end: LineColumn,
+    message: String,
+    line_text: String,
+}
+
+#[derive(Default)]
+struct FileOutcome {
+    checked: bool,
+    warnings: Vec<String>,
+    items: Vec<Item>,
+}
+
+/// The findings a change brings into one file: in its added lines, and guards it removed.
+fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutcome {
+    let mut outcome = FileOutcome::default();
+    let path = ctx.root.join(rel);
+    let Some(lang) = Lang::from_path(&path) else {
+        return outcome;
+    };
+    let bytes = if ctx.committed_only {
+        match git_bytes(ctx.root, &["show", &format!("HEAD:{rel}")]) {
+            Ok(b) => b,
+            Err(_) => return outcome, // deleted
+        }
+    } else {
+        match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(_) => return outcome, // deleted in the working tree
+        }
+    };
+    if bytes.len() > MAX_FILE_BYTES {
+        outcome
+            .warnings
+            .push(format!("{rel}: larger than 8 MiB; not checked"));
+        return outcome;
+    }
+    if bytes[..bytes.len().min(8000)].contains(&0) {
+        return outcome;
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        outcome
+            .warnings
+            .push(format!("{rel}: not valid UTF-8; not checked"));
+        return outcome;
+    };
+    outcome.checked = true;
+    let found = crate::analysis::analyze_text(ctx.rules, lang, &text, rel);
+    let index = LineIndex::new(&text);
+    let mut in_change: Vec<(Finding, Option<usize>)> = deduplicate(&found)
+        .into_iter()
+        .filter(|f| {
+            let (s, e) = (
+                index.at(&text, f.range.start).line,
+                index
+                    .at(&text, f.range.end.saturating_sub(1).max(f.range.start))
+                    .line,
+            );
+            change
+                .added
+                .iter()
+                .any(|r| *r.start() <= e && s <= *r.end())
+        })
+        .map(|f| (f.clone(), None))
+        .collect();
+    in_change.extend(
+        removed_guards(
+            ctx.root,
+            ctx.base,
+            rel,
+            change,
+            &text,
+            lang,
+            ctx.removed_rules,
+        )
+        .into_iter()
+        .map(|(f, at)| (f, Some(at))),
+    );
+    if in_change.is_empty() {
+        return outcome;
+    }
+    let attributed = history::attribute_file_with(
+        ctx.root,
+        rel,
+        &text,
+        ctx.record,
+        ctx.git,
+        Some(ctx.ai_commits),
+    );
+    for (f, removed_at) in in_change {
+        let author = match removed_at {
+            // Removed code has no line to attribute: the commits that changed the file do.
+            Some(_) => remover(ctx.root, ctx.base, rel, ctx.git),
+            None => attributed
+                .iter()
+                .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
+                .map(|a| a.author.clone())
+                .find(Author::is_ai)
+                .unwrap_or(Author::Unknown),
+        };
+        let (start, end, message) = match removed_at {
+            Some(at) => {
+                let line = at.min(index.line_count()).max(1);
+                let width = index.line(&text, line).chars().count();
+                (
+                    LineColumn { line, column: 1 },
+                    LineColumn {
+                        line,
+                        column: width + 1,
+                    },
+                    format!(
+                        "{} (removed: `{}`; {})",
+                        f.rule.spec.message,
+                        f.snippet,
+                        author.describe()
+                    ),
+                )
+            }
+            None => (
+                index.at(&text, f.range.start),
+                index.at(&text, f.range.end),
+                format!("{} ({})", f.rule.spec.message, author.describe()),
+            ),
+        };
+        outcome.items.push(Item {
+            line_text: index.line(&text, start.line).to_string(),
+            finding: f,
+            path: rel.to_string(),
+            author,
+            start,
+            end,
+            message,
+        });
+    }
+    outcome
+}
+
+/// The commits of `base..HEAD` with an AI trailer, by full hash, with their agent.
+fn range_ai_commits(
+    root: &Path,
+    base: &str,
+    rules: &crate::provenance::git::TrailerRules,
+) -> HashMap<String, String> {
+    let log = git(
+        root,
+        &["log", "-z", "--format=%H%n%B", &format!("{base}..HEAD")],
+    )
+    .unwrap_or_default();
+    log.split('\0')
+        .filter_map(|record| {
+            let (hash, message) = record.trim_start_matches('\n').split_once('\n')?;
+            Some((hash.trim().to_string(), rules.agent_of(message)?))
+        })
+        .collect()
 }
 
 /// GitHub's workflow-command escaping.

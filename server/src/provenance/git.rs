@@ -127,6 +127,38 @@ impl TrailerRules {
     }
 }
 
+/// Like [`ai_lines`] when the AI commits that matter are known already (`check` reads the
+/// messages of a whole commit range at once): one `git blame`, no message lookup. Lines of
+/// commits not in `agents` are not AI.
+pub fn ai_lines_of_commits(
+    root: &Path,
+    rel_path: &str,
+    agents: &HashMap<String, String>,
+) -> anyhow::Result<Vec<AiLine>> {
+    let blame = run_git(root, &["blame", "--porcelain", "--", rel_path], None)
+        .with_context(|| format!("git blame of {rel_path} in {}", root.display()))?;
+    let blame = parse_blame(&blame)
+        .with_context(|| format!("reading git blame of {rel_path} in {}", root.display()))?;
+    Ok(blame
+        .lines
+        .into_iter()
+        .filter_map(|line| {
+            let agent = agents.get(line.commit)?;
+            Some(AiLine {
+                line: line.line,
+                text: line.text,
+                agent: agent.clone(),
+                commit: line.commit.to_string(),
+                summary: blame
+                    .summaries
+                    .get(line.commit)
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
 /// A line of a working-tree file that an AI commit wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AiLine {

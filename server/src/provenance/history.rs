@@ -29,9 +29,26 @@ pub fn attribute_file(
     record: Option<&Attributions>,
     git: &TrailerRules,
 ) -> Vec<Attributed> {
+    attribute_file_with(root, rel, text, record, git, None)
+}
+
+/// [`attribute_file`], with the AI commits (hash → agent) already known when `commits` is
+/// given: git is then asked only for blame.
+pub fn attribute_file_with(
+    root: &Path,
+    rel: &str,
+    text: &str,
+    record: Option<&Attributions>,
+    git: &TrailerRules,
+    commits: Option<&HashMap<String, String>>,
+) -> Vec<Attributed> {
     let mut known: HashMap<String, Attribution> = HashMap::new();
     if git.enabled {
-        match git::ai_lines(root, rel, git) {
+        let lines = match commits {
+            Some(agents) => git::ai_lines_of_commits(root, rel, agents),
+            None => git::ai_lines(root, rel, git),
+        };
+        match lines {
             Ok(lines) => {
                 for l in lines {
                     if let Some(key) = line_key(&l.text) {
