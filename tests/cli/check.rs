@@ -483,3 +483,103 @@ fn removing_a_guard_or_a_where_clause_is_itself_a_finding() {
     let out = run(root, home.path(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+#[test]
+fn a_git_note_naming_an_agent_counts_like_a_trailer() {
+    let (dir, home) = repo();
+    let root = dir.path();
+    write(root, "ops/reset.sh", b"git push --force origin main\n");
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "Reset script"]);
+    assert_eq!(run(root, home.path(), &["check"]).status.code(), Some(0));
+    // The agent's involvement is recorded afterwards, in the `ai` notes ref.
+    git(
+        root,
+        &[
+            "notes",
+            "--ref=ai",
+            "add",
+            "-m",
+            "Generated-by: cursor",
+            "HEAD",
+        ],
+    );
+    let out = run(root, home.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("written by cursor (git)"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_shallow_clone_without_the_base_says_how_to_fetch_it() {
+    let (dir, home) = repo();
+    let root = dir.path();
+    write(root, "db/m.sql", b"DROP TABLE users;\n");
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "Drop"]);
+    let clones = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", root.display());
+    git(
+        clones.path(),
+        &[
+            "clone", "-q", "--depth", "1", "--branch", "feature", &url, "c",
+        ],
+    );
+    let clone = clones.path().join("c");
+    let out = run(&clone, home.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("shallow clone"), "{}", text(&out));
+    assert!(text(&out).contains("fetch-depth: 0"), "{}", text(&out));
+    let out = run(&clone, home.path(), &["check", "--base", "main~5"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("not in this shallow clone"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_huge_change_is_checked_file_by_file_and_oversized_files_are_named() {
+    let (dir, home) = repo();
+    let root = dir.path();
+    for i in 0..300 {
+        write(
+            root,
+            &format!("gen/f{i}.sql"),
+            format!("SELECT {i};\n").repeat(50).as_bytes(),
+        );
+    }
+    write(root, "gen/risky.sql", b"TRUNCATE audit;\n");
+    let mut huge = "SELECT 1;\n".repeat(1_000_000);
+    huge.push_str("DROP TABLE users;\n");
+    write(root, "gen/huge.sql", huge.as_bytes());
+    git(root, &["add", "."]);
+    git(
+        root,
+        &[
+            "commit",
+            "-qm",
+            "Generated\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        ],
+    );
+    let out = run(root, home.path(), &["check", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gen/huge.sql: larger than 8 MiB"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["gen/risky.sql"]);
+}

@@ -247,27 +247,19 @@ pub(super) fn removals_in(
 
 /// Who removed code from `rel` since `base`: the agent of an AI commit that changed the file,
 /// else unknown.
-fn remover(
-    root: &Path,
-    base: &str,
-    rel: &str,
-    rules: &crate::provenance::git::TrailerRules,
-) -> Author {
+fn remover(root: &Path, base: &str, rel: &str, ai_commits: &HashMap<String, String>) -> Author {
+    if ai_commits.is_empty() {
+        return Author::Unknown;
+    }
     let log = git(
         root,
-        &[
-            "log",
-            "--format=%B%x00",
-            &format!("{base}..HEAD"),
-            "--",
-            rel,
-        ],
+        &["log", "--format=%H", &format!("{base}..HEAD"), "--", rel],
     )
     .unwrap_or_default();
-    log.split('\0')
-        .find_map(|message| rules.agent_of(message.trim()))
+    log.lines()
+        .find_map(|hash| ai_commits.get(hash.trim()))
         .map_or(Author::Unknown, |agent| Author::Ai {
-            agent,
+            agent: agent.clone(),
             source: crate::provenance::AiSource::Git,
         })
 }
@@ -412,7 +404,7 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
     for (f, removed_at) in in_change {
         let author = match removed_at {
             // Removed code has no line to attribute: the commits that changed the file do.
-            Some(_) => remover(ctx.root, ctx.base, rel, ctx.git),
+            Some(_) => remover(ctx.root, ctx.base, rel, ctx.ai_commits),
             None => attributed
                 .iter()
                 .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
@@ -463,15 +455,19 @@ fn range_ai_commits(
     base: &str,
     rules: &crate::provenance::git::TrailerRules,
 ) -> HashMap<String, String> {
-    let log = git(
-        root,
-        &["log", "-z", "--format=%H%n%B", &format!("{base}..HEAD")],
-    )
-    .unwrap_or_default();
+    let range = format!("{base}..HEAD");
+    let notes = rules.notes_args();
+    let mut args = vec!["log", "-z", "--format=%H%n%B%x1f%N", &range];
+    args.extend(notes.iter().map(String::as_str));
+    let log = git(root, &args).unwrap_or_default();
     log.split('\0')
         .filter_map(|record| {
-            let (hash, message) = record.trim_start_matches('\n').split_once('\n')?;
-            Some((hash.trim().to_string(), rules.agent_of(message)?))
+            let (hash, rest) = record.trim_start_matches('\n').split_once('\n')?;
+            let (message, notes) = rest.split_once('\x1f').unwrap_or((rest, ""));
+            Some((
+                hash.trim().to_string(),
+                rules.agent_of_commit(message, notes)?,
+            ))
         })
         .collect()
 }
@@ -529,9 +525,20 @@ fn default_base(root: &Path) -> Result<String> {
         root,
         &["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"],
     ) {
-        candidates.push(head.trim().to_string());
+        candidates.push(head.trim().trim_start_matches("refs/remotes/").to_string());
     }
     candidates.extend(["origin/main", "origin/master", "main", "master"].map(String::from));
+    // The branch being checked is not its own base (a clone of one branch points origin/HEAD
+    // at it): comparing HEAD with itself would pass everything.
+    let current = git(root, &["symbolic-ref", "--quiet", "--short", "HEAD"])
+        .map(|b| b.trim().to_string())
+        .unwrap_or_default();
+    candidates
+        .retain(|c| current.is_empty() || (c != &current && c != &format!("origin/{current}")));
+    if current == "main" || current == "master" {
+        // On the default branch itself: what is not pushed yet.
+        candidates.insert(0, "@{upstream}".into());
+    }
     for c in &candidates {
         if let Ok(base) = git(root, &["merge-base", "HEAD", c]) {
             return Ok(base.trim().to_string());

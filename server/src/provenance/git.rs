@@ -28,6 +28,9 @@ pub struct TrailerRules {
     /// Case-insensitive commit-subject prefixes that mean AI: aider starts its subjects with
     /// `aider: ` unless told otherwise. The agent is the prefix without its colon.
     pub subject_prefixes: Vec<String>,
+    /// Git notes refs whose notes are read like trailers (`Generated-by: cursor` in a note
+    /// added after the fact): `commits` is git's default notes ref, `ai` is `refs/notes/ai`.
+    pub notes: Vec<String>,
 }
 
 impl Default for TrailerRules {
@@ -55,6 +58,7 @@ impl Default for TrailerRules {
             ]),
             trailers: strings(&["Generated-by", "Assisted-by", "AI-assisted"]),
             subject_prefixes: strings(&["aider:"]),
+            notes: strings(&["commits", "ai"]),
         }
     }
 }
@@ -88,6 +92,22 @@ const DENIALS: &[&str] = &["no", "false", "none", "n/a", "0"];
 const AFFIRMATIONS: &[&str] = &["yes", "true", "1"];
 
 impl TrailerRules {
+    /// The agent named by a commit's message, else by its notes (each note read as a block of
+    /// trailers).
+    pub fn agent_of_commit(&self, message: &str, notes: &str) -> Option<String> {
+        self.agent_of(message).or_else(|| {
+            let notes = notes.trim();
+            (!notes.is_empty())
+                .then(|| self.agent_of(&format!("note\n\n{notes}")))
+                .flatten()
+        })
+    }
+
+    /// `git log` arguments that show the configured notes (`%N`).
+    pub fn notes_args(&self) -> Vec<String> {
+        self.notes.iter().map(|n| format!("--notes={n}")).collect()
+    }
+
     /// The agent named by a commit message's trailers (e.g. `claude`, `copilot`, `aider`), if
     /// any: a short lowercase name derived from the matched value. Trailers are read as git
     /// reads them, from the message's last paragraph; then the subject prefixes are tried.
@@ -200,18 +220,16 @@ pub fn ai_lines(root: &Path, rel_path: &str, rules: &TrailerRules) -> anyhow::Re
     let mut hashes: Vec<&str> = blame.summaries.keys().copied().collect();
     hashes.sort_unstable();
     let stdin = hashes.join("\n") + "\n";
-    let log = run_git(
-        root,
-        &[
-            "log",
-            "--no-walk=unsorted",
-            "--stdin",
-            "-z",
-            "--format=%H%n%B",
-        ],
-        Some(stdin.as_bytes()),
-    )
-    .with_context(|| {
+    let notes = rules.notes_args();
+    let mut args: Vec<&str> = vec![
+        "log",
+        "--no-walk=unsorted",
+        "--stdin",
+        "-z",
+        "--format=%H%n%B%x1f%N",
+    ];
+    args.extend(notes.iter().map(String::as_str));
+    let log = run_git(root, &args, Some(stdin.as_bytes())).with_context(|| {
         format!(
             "reading the commits that wrote {rel_path} in {}",
             root.display()
@@ -220,11 +238,12 @@ pub fn ai_lines(root: &Path, rel_path: &str, rules: &TrailerRules) -> anyhow::Re
     let mut agents: HashMap<&str, String> = HashMap::new();
     for record in log.split(|&b| b == 0) {
         let record = String::from_utf8_lossy(record);
-        let Some((hash, message)) = record.split_once('\n') else {
+        let Some((hash, rest)) = record.split_once('\n') else {
             continue;
         };
+        let (message, notes) = rest.split_once('\x1f').unwrap_or((rest, ""));
         if let (Some(agent), Some((&hash, _))) = (
-            rules.agent_of(message),
+            rules.agent_of_commit(message, notes),
             blame.summaries.get_key_value(hash.trim()),
         ) {
             agents.insert(hash, agent);
