@@ -583,3 +583,124 @@ fn a_huge_change_is_checked_file_by_file_and_oversized_files_are_named() {
         .collect();
     assert_eq!(paths, ["gen/risky.sql"]);
 }
+
+#[test]
+fn ai_code_in_a_production_path_needs_signoff_in_check_too() {
+    let (dir, home) = repo();
+    let root = dir.path();
+    write(
+        root,
+        "deploy/release.sh",
+        b"echo releasing\n./migrate --all\n",
+    );
+    git(root, &["add", "."]);
+    git(
+        root,
+        &[
+            "commit",
+            "-qm",
+            "Release\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        ],
+    );
+    let out = run(root, home.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "production/path");
+    assert_eq!(
+        v["findings"][0]["snippet"],
+        "echo releasing\n./migrate --all"
+    );
+    assert!(run(
+        root,
+        home.path(),
+        &["signoff", "request", "deploy/release.sh:1"]
+    )
+    .status
+    .success());
+    approve_all(root, home.path());
+    assert_eq!(run(root, home.path(), &["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn a_change_to_the_allowed_signers_needs_a_senior_who_was_one_before() {
+    let (dir, home) = repo();
+    let root = dir.path();
+    let keys = tempfile::tempdir().unwrap();
+    let lead = keygen(keys.path());
+    let lead_pub = std::fs::read_to_string(lead.with_extension("pub")).unwrap();
+    // Bootstrapping: the first allowed_signers, by a person, is not held up.
+    git(root, &["checkout", "-q", "main"]);
+    write(
+        root,
+        ".countersign/allowed_signers",
+        format!("lead@example.com {lead_pub}").as_bytes(),
+    );
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "Seniors"]);
+    git(root, &["checkout", "-q", "feature"]);
+    git(root, &["rebase", "-q", "main"]);
+    // Someone adds themselves, and approves their own entry with the key they just added.
+    let mallory_keys = tempfile::tempdir().unwrap();
+    let mallory = mallory_keys.path().join("mallory");
+    assert!(Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&mallory)
+        .status()
+        .unwrap()
+        .success());
+    let mallory_pub = std::fs::read_to_string(mallory.with_extension("pub")).unwrap();
+    write(
+        root,
+        ".countersign/allowed_signers",
+        format!("lead@example.com {lead_pub}mallory@example.com {mallory_pub}").as_bytes(),
+    );
+    git(root, &["commit", "-qam", "Add a senior"]);
+    let out = run(root, home.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("an existing senior must sign it off"),
+        "{}",
+        text(&out)
+    );
+    let req = run(
+        root,
+        home.path(),
+        &["signoff", "request", ".countersign/allowed_signers:2"],
+    );
+    assert!(req.status.success(), "{}", text(&req));
+    git(root, &["config", "user.email", "mallory@example.com"]);
+    let own = run(
+        root,
+        home.path(),
+        &[
+            "signoff",
+            "approve",
+            "--all-pending",
+            "--key",
+            mallory.to_str().unwrap(),
+        ],
+    );
+    assert!(own.status.success(), "{}", text(&own));
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "Approve myself"]);
+    let out = run(root, home.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    // The lead, a senior before the change, approves: now it passes.
+    git(root, &["config", "user.email", "lead@example.com"]);
+    let list = run(root, home.path(), &["signoff", "list", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&list.stdout).unwrap();
+    let fp = v["signoffs"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ok = run(
+        root,
+        home.path(),
+        &["signoff", "approve", &fp, "--key", lead.to_str().unwrap()],
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "Lead approves"]);
+    let out = run(root, home.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

@@ -106,6 +106,11 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             .map(|(rel, change)| check_file(&ctx, rel, change))
             .collect()
     };
+    // Who was a senior before the change: changes to the trust files need one of them.
+    let signers_at_base = format!("{base}:{}", crate::signoff::approval::ALLOWED_SIGNERS);
+    let base_signers = git_bytes(&root, &["show", &signers_at_base])
+        .ok()
+        .map(|b| crate::signoff::sshsig::AllowedSigners::parse(&String::from_utf8_lossy(&b)).0);
     let mut failing = Vec::new();
     let mut checked = 0;
     let mut passed = 0;
@@ -116,10 +121,22 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
         checked += usize::from(outcome.checked);
         for item in outcome.items {
             let f = &item.finding;
-            if !args.all_changes && !item.author.is_ai() {
+            if item.trust && base_signers.is_none() && !item.author.is_ai() {
+                // The first allowed_signers: nobody was a senior before it.
+                continue;
+            }
+            if !args.all_changes && !item.author.is_ai() && !item.trust {
                 continue;
             }
             let mut state = ledger.state(&f.fingerprint);
+            if item.trust {
+                state = trusted_state(
+                    &ledger,
+                    &f.fingerprint,
+                    base_signers.as_ref(),
+                    config.signoff.allow_self_approval,
+                );
+            }
             let approved_elsewhere = || {
                 ledger.entries.values().any(|e| {
                     !e.approvals.is_empty()
@@ -316,6 +333,9 @@ struct Item {
     end: LineColumn,
     message: String,
     line_text: String,
+    /// A change to a trust file: it counts whoever wrote it, and only a senior listed before
+    /// the change can approve it.
+    trust: bool,
 }
 
 #[derive(Default)]
@@ -329,9 +349,13 @@ struct FileOutcome {
 fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutcome {
     let mut outcome = FileOutcome::default();
     let path = ctx.root.join(rel);
-    let Some(lang) = Lang::from_path(&path) else {
+    let lang = Lang::from_path(&path);
+    // The ledger's own files are verified by their signatures, not by sign-off.
+    let production =
+        ctx.rules.markers().production_path(rel) && !rel.starts_with(crate::signoff::LEDGER_DIR);
+    if lang.is_none() && !production {
         return outcome;
-    };
+    }
     let bytes = if ctx.committed_only {
         match git_bytes(ctx.root, &["show", &format!("HEAD:{rel}")]) {
             Ok(b) => b,
@@ -359,7 +383,10 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
         return outcome;
     };
     outcome.checked = true;
-    let found = crate::analysis::analyze_text(ctx.rules, lang, &text, rel);
+    let found = match lang {
+        Some(lang) => crate::analysis::analyze_text(ctx.rules, lang, &text, rel),
+        None => Vec::new(),
+    };
     let index = LineIndex::new(&text);
     let mut in_change: Vec<(Finding, Option<usize>)> = deduplicate(&found)
         .into_iter()
@@ -377,20 +404,27 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
         })
         .map(|f| (f.clone(), None))
         .collect();
-    in_change.extend(
-        removed_guards(
-            ctx.root,
-            ctx.base,
-            rel,
-            change,
-            &text,
-            lang,
-            ctx.removed_rules,
-        )
-        .into_iter()
-        .map(|(f, at)| (f, Some(at))),
-    );
-    if in_change.is_empty() {
+    if let Some(lang) = lang {
+        in_change.extend(
+            removed_guards(
+                ctx.root,
+                ctx.base,
+                rel,
+                change,
+                &text,
+                lang,
+                ctx.removed_rules,
+            )
+            .into_iter()
+            .map(|(f, at)| (f, Some(at))),
+        );
+    }
+    let blocks = if production {
+        production_blocks(ctx.rules, rel, &text, &change.added)
+    } else {
+        Vec::new()
+    };
+    if in_change.is_empty() && blocks.is_empty() {
         return outcome;
     }
     let attributed = history::attribute_file_with(
@@ -444,9 +478,126 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
             start,
             end,
             message,
+            trust: false,
+        });
+    }
+    // Production paths: every block of added lines an AI wrote; the trust files: every block,
+    // whoever wrote it (it decides who may approve and what is flagged).
+    let trust = is_trust_file(rel);
+    for f in blocks {
+        let author = attributed
+            .iter()
+            .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
+            .map(|a| a.author.clone())
+            .find(Author::is_ai)
+            .unwrap_or(Author::Unknown);
+        let (start, end) = (index.at(&text, f.range.start), index.at(&text, f.range.end));
+        let message = if trust {
+            format!(
+                "A change to {rel}, which decides who may approve and what is flagged ({}); an existing senior must sign it off",
+                author.describe()
+            )
+        } else {
+            format!("{} ({})", f.rule.spec.message, author.describe())
+        };
+        outcome.items.push(Item {
+            line_text: index.line(&text, start.line).to_string(),
+            finding: f,
+            path: rel.to_string(),
+            author,
+            start,
+            end,
+            message,
+            trust,
         });
     }
     outcome
+}
+
+/// The production-path blocks (and trust-file changes) in `rel` added since the merge-base with
+/// the default branch: what `signoff request` asks about in files without rule findings.
+pub(super) fn blocks_in(
+    root: &Path,
+    rel: &str,
+    text: &str,
+    rules: &RuleSet,
+) -> Result<Vec<Finding>> {
+    if !rules.markers().production_path(rel) || rel.starts_with(crate::signoff::LEDGER_DIR) {
+        return Ok(Vec::new());
+    }
+    let base = default_base(root)?;
+    let all = changes(root, &base, false)?;
+    Ok(all
+        .get(rel)
+        .map(|c| production_blocks(rules, rel, text, &c.added))
+        .unwrap_or_default())
+}
+
+/// The files that decide who may approve and what is flagged.
+fn is_trust_file(rel: &str) -> bool {
+    rel == crate::config::FILE_NAME || rel == crate::signoff::approval::ALLOWED_SIGNERS
+}
+
+/// Each block of consecutive added lines of `rel`, as a `production/path` finding.
+pub(super) fn production_blocks(
+    rules: &RuleSet,
+    rel: &str,
+    text: &str,
+    added: &[RangeInclusive<usize>],
+) -> Vec<Finding> {
+    let Some(rule) = rules.get(crate::analysis::markers::PATH_RULE_ID) else {
+        return Vec::new();
+    };
+    let index = LineIndex::new(text);
+    let lines = index.line_count();
+    let mut out = Vec::new();
+    for r in added {
+        let (first, last) = ((*r.start()).max(1), (*r.end()).min(lines));
+        if first > last {
+            continue;
+        }
+        let start = index.offset_of_line(first);
+        let end = index.offset_of_line(last + 1).min(text.len());
+        let block = &text[start..end];
+        let snippet = block.trim();
+        if snippet.is_empty() {
+            continue;
+        }
+        let lead = block.len() - block.trim_start().len();
+        let range = start + lead..start + lead + snippet.len();
+        out.push(Finding {
+            fingerprint: crate::analysis::fingerprint(rule.id(), rel, snippet),
+            rule: rule.clone(),
+            match_range: range.clone(),
+            range,
+            snippet: snippet.to_string(),
+            embedded: false,
+        });
+    }
+    out
+}
+
+/// A trust-file change is approved only by an approval that verifies against the seniors of
+/// the base: a change cannot make its own approver.
+fn trusted_state(
+    ledger: &crate::signoff::LedgerIndex,
+    fingerprint: &str,
+    base_signers: Option<&crate::signoff::sshsig::AllowedSigners>,
+    allow_self: bool,
+) -> SignoffState {
+    let state = ledger.state(fingerprint);
+    let (Some(signers), Some(entry)) = (base_signers, ledger.entries.get(fingerprint)) else {
+        return state;
+    };
+    match entry.approvals.iter().find(|(_, a)| {
+        crate::signoff::approval::verify(&entry.request, a, signers, allow_self).is_ok()
+    }) {
+        Some((_, a)) => SignoffState::Approved {
+            by: a.principal.clone(),
+        },
+        None if matches!(state, SignoffState::None) => SignoffState::None,
+        None => SignoffState::Pending,
+    }
 }
 
 /// The commits of `base..HEAD` with an AI trailer, by full hash, with their agent.

@@ -290,6 +290,11 @@ impl LineIndex {
     }
 
     /// The text of 1-based line `line`, without its line break.
+    /// The byte offset where 1-based `line` starts (`usize::MAX` past the last line).
+    pub(super) fn offset_of_line(&self, line: usize) -> usize {
+        self.starts.get(line - 1).copied().unwrap_or(usize::MAX)
+    }
+
     pub(super) fn line_count(&self) -> usize {
         self.starts.len()
     }

@@ -115,9 +115,11 @@ fn request(cwd: &Path, target: &str, rule: Option<&str>, reason: Option<String>)
     let rel = workspace::relative_path(&root, &file);
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let lang = countersign_grammars::Lang::from_path(&file)
-        .ok_or_else(|| anyhow!("{}: no language Countersign checks", file.display()))?;
-    let findings = crate::analysis::analyze_text(&rules, lang, &text, &rel);
+    let lang = countersign_grammars::Lang::from_path(&file);
+    let findings = match lang {
+        Some(lang) => crate::analysis::analyze_text(&rules, lang, &text, &rel),
+        None => Vec::new(),
+    };
     let line_of = |offset: usize| text[..offset].matches('\n').count() as u32 + 1;
     let mut chosen: Vec<(crate::analysis::Finding, u32)> = deduplicate(&findings)
         .into_iter()
@@ -129,7 +131,7 @@ fn request(cwd: &Path, target: &str, rule: Option<&str>, reason: Option<String>)
         })
         .map(|f| (f.clone(), line_of(f.range.start)))
         .collect();
-    if chosen.is_empty() {
+    if let (true, Some(lang)) = (chosen.is_empty(), lang) {
         // A guard the change removed (`check` reports those at the line where they were).
         let removed_rules = super::rule_set(&config, &root.join(crate::config::FILE_NAME))?
             .reporting(crate::analysis::Side::Removed);
@@ -140,6 +142,21 @@ fn request(cwd: &Path, target: &str, rule: Option<&str>, reason: Option<String>)
             .filter(|(f, _)| rule.is_none_or(|r| f.rule.id() == r))
             .filter(|(_, at)| line.is_none_or(|l| *at as u32 == l))
             .map(|(f, at)| (f, at as u32))
+            .collect();
+    }
+    if chosen.is_empty() {
+        // Added code in a production path, or a change to the trust files, as `check` sees it.
+        chosen = super::check::blocks_in(&root, &rel, &text, &rules)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| {
+                let at = line_of(f.range.start);
+                (f, at)
+            })
+            .filter(|(f, at)| {
+                rule.is_none_or(|r| f.rule.id() == r)
+                    && line.is_none_or(|l| (*at..=line_of(f.range.end)).contains(&l))
+            })
             .collect();
     }
     if chosen.is_empty() {
