@@ -439,12 +439,7 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
         let author = match removed_at {
             // Removed code has no line to attribute: the commits that changed the file do.
             Some(_) => remover(ctx.root, ctx.base, rel, ctx.ai_commits),
-            None => attributed
-                .iter()
-                .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
-                .map(|a| a.author.clone())
-                .find(Author::is_ai)
-                .unwrap_or(Author::Unknown),
+            None => history::author_in(&attributed, &f.range),
         };
         let (start, end, message) = match removed_at {
             Some(at) => {
@@ -485,12 +480,7 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
     // whoever wrote it (it decides who may approve and what is flagged).
     let trust = is_trust_file(rel);
     for f in blocks {
-        let author = attributed
-            .iter()
-            .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
-            .map(|a| a.author.clone())
-            .find(Author::is_ai)
-            .unwrap_or(Author::Unknown);
+        let author = history::author_in(&attributed, &f.range);
         let (start, end) = (index.at(&text, f.range.start), index.at(&text, f.range.end));
         let message = if trust {
             format!(

@@ -14,7 +14,6 @@ use crate::config::Config;
 use crate::policy::SignoffState;
 use crate::provenance::history;
 use crate::provenance::record::{self, Record};
-use crate::provenance::Author;
 use crate::signoff::approval;
 use crate::signoff::{self, sshsig, Ledger, LedgerIndex, SignoffRequest};
 use crate::workspace;
@@ -179,12 +178,7 @@ fn request(cwd: &Path, target: &str, rule: Option<&str>, reason: Option<String>)
     let ledger = Ledger::new(&root);
     let reviewers = signoff::reviewers_for(&root, &ledger, &rel);
     for (f, at) in &chosen {
-        let author = attributed
-            .iter()
-            .filter(|a| a.range.start < f.range.end && f.range.start < a.range.end)
-            .map(|a| a.author.clone())
-            .find(Author::is_ai)
-            .unwrap_or(Author::Unknown);
+        let author = history::author_in(&attributed, &f.range);
         let mut req = SignoffRequest::new(f, &rel, *at, &author, signoff::git_identity(&root));
         req.reason = reason.clone();
         req.reviewers = reviewers.clone();

@@ -89,8 +89,10 @@ fn around<'t>(old_root: Node<'t>, new_root: Node<'t>, edit: Range<usize>) -> Opt
         // forward in constant time per sibling (`Node::next_sibling` starts over from the parent).
         let mut cursor = new_parent.walk();
         if cursor.goto_first_child_for_byte(edit.start).is_none() {
+            // It also fails where it should not (seen with bash error recovery, a child ending
+            // after the byte being there): look for the child by walking.
             cursor.goto_first_child();
-            while cursor.goto_next_sibling() {}
+            while cursor.node().end_byte() <= edit.start && cursor.goto_next_sibling() {}
         }
         let first = cursor.node();
         // Everything the edit covers, then rebuilt neighbours (a statement that absorbed the next

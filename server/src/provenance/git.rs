@@ -159,24 +159,7 @@ pub fn ai_lines_of_commits(
         .with_context(|| format!("git blame of {rel_path} in {}", root.display()))?;
     let blame = parse_blame(&blame)
         .with_context(|| format!("reading git blame of {rel_path} in {}", root.display()))?;
-    Ok(blame
-        .lines
-        .into_iter()
-        .filter_map(|line| {
-            let agent = agents.get(line.commit)?;
-            Some(AiLine {
-                line: line.line,
-                text: line.text,
-                agent: agent.clone(),
-                commit: line.commit.to_string(),
-                summary: blame
-                    .summaries
-                    .get(line.commit)
-                    .cloned()
-                    .unwrap_or_default(),
-            })
-        })
-        .collect())
+    Ok(blame.ai_lines(|commit| agents.get(commit)))
 }
 
 /// A line of a working-tree file that an AI commit wrote.
@@ -250,24 +233,7 @@ pub fn ai_lines(root: &Path, rel_path: &str, rules: &TrailerRules) -> anyhow::Re
         }
     }
 
-    Ok(blame
-        .lines
-        .into_iter()
-        .filter_map(|line| {
-            let agent = agents.get(line.commit)?;
-            Some(AiLine {
-                line: line.line,
-                text: line.text,
-                agent: agent.clone(),
-                commit: line.commit.to_string(),
-                summary: blame
-                    .summaries
-                    .get(line.commit)
-                    .cloned()
-                    .unwrap_or_default(),
-            })
-        })
-        .collect())
+    Ok(blame.ai_lines(|commit| agents.get(commit)))
 }
 
 /// `git` in `root`, with output that does not depend on the user's configuration, and the
@@ -322,6 +288,26 @@ struct Blame<'a> {
     lines: Vec<BlamedLine<'a>>,
     /// Subject of each commit named, by full hash; the all-zero hash is not one.
     summaries: HashMap<&'a str, String>,
+}
+
+impl Blame<'_> {
+    /// The lines whose commit `agent_of` names an agent for.
+    fn ai_lines<'s>(self, agent_of: impl Fn(&str) -> Option<&'s String>) -> Vec<AiLine> {
+        let summaries = self.summaries;
+        self.lines
+            .into_iter()
+            .filter_map(|line| {
+                let agent = agent_of(line.commit)?;
+                Some(AiLine {
+                    line: line.line,
+                    text: line.text,
+                    agent: agent.clone(),
+                    commit: line.commit.to_string(),
+                    summary: summaries.get(line.commit).cloned().unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
 }
 
 struct BlamedLine<'a> {

@@ -86,6 +86,16 @@ pub fn attribute_file_with(
         .collect()
 }
 
+/// Who wrote `range`, by what history attributes: an AI if it wrote any of it, else unknown.
+pub fn author_in(attributed: &[Attributed], range: &Range<usize>) -> Author {
+    attributed
+        .iter()
+        .filter(|a| a.range.start < range.end && range.start < a.range.end)
+        .map(|a| a.author.clone())
+        .find(Author::is_ai)
+        .unwrap_or(Author::Unknown)
+}
+
 /// One step of the attribution trail.
 pub fn describe(a: &Attribution) -> String {
     let who = match &a.author {

@@ -6,7 +6,6 @@
 //! time: an approval covers exactly the code that was reviewed, by whom, when. Nothing in the
 //! ledger is trusted unless it verifies against `.countersign/allowed_signers`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -186,25 +185,8 @@ pub fn path_for(dir: &Path, fingerprint: &str, key: &str) -> PathBuf {
 /// twice is a no-op). Returns the file and whether it was created.
 pub fn write(dir: &Path, approval: &Approval) -> Result<(PathBuf, bool), LedgerError> {
     let path = path_for(dir, &approval.fingerprint, &approval.key);
-    let write_err = |source| LedgerError::Write {
-        path: path.clone(),
-        source,
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".approval-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
     let mut body = serde_json::to_vec_pretty(approval).expect("an approval always serializes");
     body.push(b'\n');
-    tmp.write_all(&body).map_err(write_err)?;
-    tmp.as_file().sync_all().map_err(write_err)?;
-    match tmp.persist_noclobber(&path) {
-        Ok(_) => Ok((path, true)),
-        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok((path, false)),
-        Err(e) => Err(LedgerError::Write {
-            path,
-            source: e.error,
-        }),
-    }
+    let created = super::write_new(dir, &path, &body)?;
+    Ok((path, created))
 }

@@ -320,35 +320,32 @@ impl Ledger {
                 created: false,
             });
         }
-        let write_err = |source| LedgerError::Write {
-            path: path.clone(),
-            source,
-        };
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".request-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(write_err)?;
         let mut body = serde_json::to_vec_pretty(request).expect("a request always serializes");
         body.push(b'\n');
-        tmp.write_all(&body).map_err(write_err)?;
-        tmp.as_file().sync_all().map_err(write_err)?;
-        // No-clobber: when two writers race for the same fingerprint, the first one wins and
-        // the second sees an existing request, which is the same outcome.
-        match tmp.persist_noclobber(&path) {
-            Ok(_) => Ok(Requested {
-                path,
-                created: true,
-            }),
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(Requested {
-                path,
-                created: false,
-            }),
-            Err(e) => Err(LedgerError::Write {
-                path,
-                source: e.error,
-            }),
-        }
+        let created = write_new(&dir, &path, &body)?;
+        Ok(Requested { path, created })
+    }
+}
+
+/// Writes `body` to `path` in `dir` atomically (temp file, synced, then linked into place) unless
+/// the file exists: when two writers race for the same file, the first one wins and the second
+/// sees it there, which is the same outcome. Returns whether this call created it.
+pub(crate) fn write_new(dir: &Path, path: &Path, body: &[u8]) -> Result<bool, LedgerError> {
+    let write_err = |source| LedgerError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ledger-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(write_err)?;
+    tmp.write_all(body).map_err(write_err)?;
+    tmp.as_file().sync_all().map_err(write_err)?;
+    match tmp.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(write_err(e.error)),
     }
 }
 
