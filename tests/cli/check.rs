@@ -704,3 +704,37 @@ fn a_change_to_the_allowed_signers_needs_a_senior_who_was_one_before() {
     let out = run(root, home.path(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
+
+#[test]
+fn removing_a_retain_policy_from_a_volume_is_a_finding() {
+    let (dir, home) = repo();
+    let root = dir.path();
+    git(root, &["checkout", "-q", "main"]);
+    let pv = "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pg-data\nspec:\n  capacity:\n    storage: 100Gi\n  persistentVolumeReclaimPolicy: Retain\n";
+    write(root, "k8s/pv.yaml", pv.as_bytes());
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "Volume"]);
+    git(root, &["checkout", "-qb", "tidy"]);
+    write(
+        root,
+        "k8s/pv.yaml",
+        pv.replace("  persistentVolumeReclaimPolicy: Retain\n", "")
+            .as_bytes(),
+    );
+    git(
+        root,
+        &[
+            "commit",
+            "-qam",
+            "Tidy\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        ],
+    );
+    let out = run(root, home.path(), &["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "k8s/retain-policy-removed");
+    assert_eq!(
+        v["findings"][0]["snippet"],
+        "persistentVolumeReclaimPolicy: Retain"
+    );
+}
