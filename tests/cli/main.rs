@@ -216,7 +216,9 @@ fn rules_list_and_explain_come_from_the_rule_files() {
 fn help_documents_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let help = String::from_utf8(countersign(dir.path(), &["--help"]).stdout).unwrap();
-    for cmd in ["lsp", "scan", "rules", "hook", "hooks", "blame"] {
+    for cmd in [
+        "lsp", "scan", "check", "signoff", "rules", "hook", "hooks", "blame",
+    ] {
         assert!(help.contains(cmd), "{help}");
     }
     assert!(countersign(dir.path(), &["lsp", "--help"]).status.success());

@@ -1,5 +1,5 @@
-//! The command line: `countersign lsp`, `scan` and `rules`. Every command runs the same core as
-//! the language server.
+//! The command line: `countersign lsp`, `scan`, `check`, `signoff`, `rules`, `hook`, `hooks` and
+//! `blame`. Every command runs the same core as the language server.
 
 mod blame;
 mod check;
@@ -45,6 +45,11 @@ enum Command {
     },
     /// Report every risky finding in files, whoever wrote them.
     Scan(scan::ScanArgs),
+    /// CI gate: fail on risky AI-written code added since a base commit without a valid
+    /// senior sign-off.
+    Check(check::CheckArgs),
+    /// Request, approve, list and verify senior sign-offs.
+    Signoff(signoff::SignoffArgs),
     /// List the rules or explain one.
     Rules(rules::RulesArgs),
     /// Record what a coding agent wrote; run by the agent's hook. Never fails the agent.
@@ -56,11 +61,6 @@ enum Command {
     },
     /// Show who wrote each line of a file, and how Countersign knows.
     Blame(blame::BlameArgs),
-    /// Request, approve, list and verify senior sign-offs.
-    Signoff(signoff::SignoffArgs),
-    /// CI gate: fail on risky AI-written code added since a base commit without a valid
-    /// senior sign-off.
-    Check(check::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
