@@ -34,6 +34,17 @@ fn run(root: &Path, home: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The paths of the findings in `check --format json` output.
+fn finding_paths(out: &Output) -> Vec<String> {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn text(out: &Output) -> String {
     format!(
         "{}{}",
@@ -57,7 +68,11 @@ fn repo() -> (tempfile::TempDir, tempfile::TempDir) {
 }
 
 fn keygen(dir: &Path) -> PathBuf {
-    let key = dir.join("lead");
+    keygen_named(dir, "lead")
+}
+
+fn keygen_named(dir: &Path, name: &str) -> PathBuf {
+    let key = dir.join(name);
     assert!(Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
         .arg(&key)
@@ -335,14 +350,7 @@ fn a_merge_of_the_default_branch_brings_in_nothing_to_check() {
     git(root, &["merge", "-q", "--no-edit", "main"]);
     let out = run(root, home.path(), &["check", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let paths: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, ["db/feature.sql"]);
+    assert_eq!(finding_paths(&out), ["db/feature.sql"]);
 }
 
 #[test]
@@ -574,14 +582,7 @@ fn a_huge_change_is_checked_file_by_file_and_oversized_files_are_named() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("gen/huge.sql: larger than 8 MiB"));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let paths: Vec<&str> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, ["gen/risky.sql"]);
+    assert_eq!(finding_paths(&out), ["gen/risky.sql"]);
 }
 
 #[test]
@@ -641,13 +642,7 @@ fn a_change_to_the_allowed_signers_needs_a_senior_who_was_one_before() {
     git(root, &["rebase", "-q", "main"]);
     // Someone adds themselves, and approves their own entry with the key they just added.
     let mallory_keys = tempfile::tempdir().unwrap();
-    let mallory = mallory_keys.path().join("mallory");
-    assert!(Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(&mallory)
-        .status()
-        .unwrap()
-        .success());
+    let mallory = keygen_named(mallory_keys.path(), "mallory");
     let mallory_pub = std::fs::read_to_string(mallory.with_extension("pub")).unwrap();
     write(
         root,

@@ -435,6 +435,7 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
         ctx.git,
         Some(ctx.ai_commits),
     );
+    let mut located = Vec::new();
     for (f, removed_at) in in_change {
         let author = match removed_at {
             // Removed code has no line to attribute: the commits that changed the file do.
@@ -465,16 +466,7 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
                 format!("{} ({})", f.rule.spec.message, author.describe()),
             ),
         };
-        outcome.items.push(Item {
-            line_text: index.line(&text, start.line).to_string(),
-            finding: f,
-            path: rel.to_string(),
-            author,
-            start,
-            end,
-            message,
-            trust: false,
-        });
+        located.push((f, author, start, end, message, false));
     }
     // Production paths: every block of added lines an AI wrote; the trust files: every block,
     // whoever wrote it (it decides who may approve and what is flagged).
@@ -490,17 +482,21 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
         } else {
             format!("{} ({})", f.rule.spec.message, author.describe())
         };
-        outcome.items.push(Item {
+        located.push((f, author, start, end, message, trust));
+    }
+    outcome.items = located
+        .into_iter()
+        .map(|(finding, author, start, end, message, trust)| Item {
             line_text: index.line(&text, start.line).to_string(),
-            finding: f,
+            finding,
             path: rel.to_string(),
             author,
             start,
             end,
             message,
             trust,
-        });
-    }
+        })
+        .collect();
     outcome
 }
 
