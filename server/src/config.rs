@@ -158,6 +158,8 @@ impl Default for PolicyConfig {
 pub enum Level {
     Off,
     Hint,
+    /// `information` is what editors call it.
+    #[serde(alias = "information")]
     Info,
     Warning,
     Error,

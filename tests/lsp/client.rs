@@ -99,13 +99,23 @@ impl Client {
 
     /// Starts and initializes the server with these client capabilities.
     pub fn initialized_with(root: &Path, capabilities: Value) -> (Client, Value) {
+        Client::initialized_with_options(root, capabilities, Value::Null)
+    }
+
+    /// Starts and initializes the server with these capabilities and `initializationOptions`.
+    pub fn initialized_with_options(
+        root: &Path,
+        capabilities: Value,
+        options: Value,
+    ) -> (Client, Value) {
         let mut client = Client::start(root);
         let uri = url(root);
-        let result = client.request(
-            "initialize",
-            json!({"processId": null, "rootUri": uri, "capabilities": capabilities,
-                   "workspaceFolders": [{"uri": uri, "name": "ws"}]}),
-        );
+        let mut params = json!({"processId": null, "rootUri": uri, "capabilities": capabilities,
+                   "workspaceFolders": [{"uri": uri, "name": "ws"}]});
+        if !options.is_null() {
+            params["initializationOptions"] = options;
+        }
+        let result = client.request("initialize", params);
         client.notify("initialized", json!({}));
         (client, result)
     }

@@ -1,6 +1,7 @@
 //! End-to-end tests of `countersign lsp`: the real binary over stdio, in real git repositories.
 
 mod client;
+mod overview;
 mod provenance;
 mod signoff;
 
@@ -27,7 +28,11 @@ fn initialize_negotiates_utf8_when_the_client_offers_it() {
     );
     assert_eq!(
         result["capabilities"]["executeCommandProvider"]["commands"],
-        json!(["countersign.requestSignoff", "countersign.approveSignoff"])
+        json!([
+            "countersign.requestSignoff",
+            "countersign.approveSignoff",
+            "countersign.workspaceFindings"
+        ])
     );
     assert_eq!(result["serverInfo"]["name"], "countersign");
     assert_eq!(client.shutdown(), 0);

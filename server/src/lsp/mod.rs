@@ -7,8 +7,10 @@
 mod authors;
 mod convert;
 mod notifications;
+mod overview;
 mod requests;
 pub mod session;
+mod settings;
 pub mod transport;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -51,6 +53,25 @@ impl Client {
         if let Some(params) = session.diagnostics(uri) {
             self.notify::<PublishDiagnostics>(params);
         }
+        if let Some(open) = session.docs.get(uri) {
+            let counts = session.counts_of(open);
+            session.doc_counts.borrow_mut().insert(uri.clone(), counts);
+        }
+        self.send_status(session);
+    }
+
+    /// `countersign/status`, when the workspace's counts changed since last sent: what an
+    /// editor's status item shows.
+    pub fn send_status(&self, session: &Session) {
+        let counts = session.workspace_counts();
+        if session.status_sent.get() == Some(counts) {
+            return;
+        }
+        session.status_sent.set(Some(counts));
+        self.send(Message::Notification(Notification::new(
+            STATUS.to_string(),
+            counts,
+        )));
     }
 
     /// Asks the client to watch the files whose changes matter while documents are open:
@@ -107,6 +128,9 @@ impl Client {
         }
     }
 }
+
+/// Server→client notification with the workspace's [`overview::Counts`].
+pub const STATUS: &str = "countersign/status";
 
 /// What ends the main loop.
 enum Flow {

@@ -2,18 +2,20 @@
 
 use lsp_server::Notification;
 use lsp_types::notification::{
-    DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument, DidOpenTextDocument,
-    DidSaveTextDocument, Notification as _, PublishDiagnostics,
+    DidChangeConfiguration, DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument,
+    DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics,
 };
 use lsp_types::{
-    DidChangeTextDocumentParams, DidChangeWatchedFilesParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DidSaveTextDocumentParams, PublishDiagnosticsParams, Range,
+    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
+    PublishDiagnosticsParams, Range, Url,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::convert;
 use super::session::Session;
+use super::settings::UserSettings;
 use super::Client;
 use crate::provenance::{AiSource, Author};
 
@@ -23,6 +25,8 @@ use crate::provenance::{AiSource, Author};
 pub struct AiEditParams {
     pub text_document: lsp_types::VersionedTextDocumentIdentifier,
     pub ranges: Vec<Range>,
+    /// Empty or missing: the agent the user's settings name.
+    #[serde(default)]
     pub agent: String,
 }
 
@@ -48,6 +52,9 @@ pub fn dispatch(session: &mut Session, client: &Client, not: Notification) {
                     Vec::new(),
                     None,
                 ));
+                // A closed file the record names still counts, read from disk.
+                session.refresh_unopened();
+                client.send_status(session);
             } else {
                 tracing::warn!("didClose for {} which is not open", p.text_document.uri);
             }
@@ -65,14 +72,22 @@ pub fn dispatch(session: &mut Session, client: &Client, not: Notification) {
             for uri in session.files_changed(&paths) {
                 client.publish(session, &uri);
             }
+            session.refresh_unopened();
+            client.send_status(session);
             client.flush_notices(session);
+        }),
+        DidChangeConfiguration::METHOD => with_params(not, |p: DidChangeConfigurationParams| {
+            settings_changed(session, client, &p.settings)
         }),
         "initialized" => {
             if session.watch_files {
                 client.register_file_watchers();
             }
+            session.refresh_unopened();
+            client.send_status(session);
+            client.flush_notices(session);
         }
-        "$/cancelRequest" | "$/setTrace" | "workspace/didChangeConfiguration" => {}
+        "$/cancelRequest" | "$/setTrace" => {}
         other => tracing::debug!("ignored notification {other}"),
     }
 }
@@ -164,6 +179,10 @@ fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentPa
 fn ai_edit(session: &mut Session, client: &Client, p: AiEditParams) {
     let uri = p.text_document.uri;
     let encoding = session.encoding;
+    let author = Author::Ai {
+        agent: session.user.agent_for(&p.agent),
+        source: AiSource::Client,
+    };
     let Some(open) = session.docs.get_mut(&uri) else {
         tracing::error!("{AI_EDIT} for {uri}, which is not open: ignored");
         return;
@@ -176,10 +195,6 @@ fn ai_edit(session: &mut Session, client: &Client, p: AiEditParams) {
         );
         return;
     }
-    let author = Author::Ai {
-        agent: p.agent,
-        source: AiSource::Client,
-    };
     for range in p.ranges {
         let (from, to) = (convert::line_col(range.start), convert::line_col(range.end));
         let (a, b) = (
@@ -198,6 +213,24 @@ fn ai_edit(session: &mut Session, client: &Client, p: AiEditParams) {
         open.doc.authorship.mark(a.min(b)..a.max(b), author.clone());
     }
     client.publish(session, &uri);
+}
+
+/// The user changed their editor settings: every open document is shown anew under them.
+fn settings_changed(session: &mut Session, client: &Client, settings: &serde_json::Value) {
+    match UserSettings::from_client(settings) {
+        Ok(user) if user == session.user => return,
+        Ok(user) => session.user = user,
+        Err(e) => {
+            session.notices.push(e);
+            client.flush_notices(session);
+            return;
+        }
+    }
+    let uris: Vec<Url> = session.docs.keys().cloned().collect();
+    for uri in &uris {
+        client.publish(session, uri);
+    }
+    tracing::info!("editor settings changed: {:?}", session.user);
 }
 
 fn with_params<P: DeserializeOwned>(not: Notification, f: impl FnOnce(P)) {

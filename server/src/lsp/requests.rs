@@ -14,7 +14,8 @@ use lsp_types::{
 use serde::de::DeserializeOwned;
 
 use super::convert;
-use super::session::{FindingRef, Session, APPROVE_SIGNOFF, REQUEST_SIGNOFF};
+use super::session::{FindingRef, Session, APPROVE_SIGNOFF, REQUEST_SIGNOFF, WORKSPACE_FINDINGS};
+use super::settings::UserSettings;
 use super::Client;
 use crate::analysis::RuleSet;
 
@@ -39,6 +40,12 @@ pub fn initialize(
         .or(params.root_uri)
         .and_then(|u| u.to_file_path().ok());
     let mut session = Session::new(rules.clone(), encoding, root);
+    if let Some(options) = &params.initialization_options {
+        match UserSettings::from_client(options) {
+            Ok(user) => session.user = user,
+            Err(e) => session.notices.push(e),
+        }
+    }
     session.watch_files = params
         .capabilities
         .workspace
@@ -64,7 +71,11 @@ pub fn initialize(
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
-            commands: vec![REQUEST_SIGNOFF.to_string(), APPROVE_SIGNOFF.to_string()],
+            commands: vec![
+                REQUEST_SIGNOFF.to_string(),
+                APPROVE_SIGNOFF.to_string(),
+                WORKSPACE_FINDINGS.to_string(),
+            ],
             ..ExecuteCommandOptions::default()
         }),
         ..ServerCapabilities::default()
@@ -121,6 +132,7 @@ fn execute_command(
     p: ExecuteCommandParams,
 ) -> Result<serde_json::Value, String> {
     let approve = match p.command.as_str() {
+        WORKSPACE_FINDINGS => return workspace_findings(session, client, &p.arguments),
         REQUEST_SIGNOFF => false,
         APPROVE_SIGNOFF => true,
         other => return Err(format!("unknown command {other}")),
@@ -164,6 +176,46 @@ fn execute_command(
     );
     client.flush_notices(session);
     Ok(result)
+}
+
+/// `countersign.workspaceFindings [{state}]`: the risky AI code of the workspace, optionally
+/// only in one sign-off state, with the counts of all of it.
+fn workspace_findings(
+    session: &mut Session,
+    client: &Client,
+    arguments: &[serde_json::Value],
+) -> Result<serde_json::Value, String> {
+    let state = match arguments.first().map(|a| &a["state"]) {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) if ["unsigned", "pending", "approved"].contains(&s.as_str()) => {
+            Some(s.clone())
+        }
+        Some(other) => {
+            return Err(format!(
+                "{WORKSPACE_FINDINGS}: state must be \"unsigned\", \"pending\" or \"approved\", not {other}"
+            ))
+        }
+    };
+    let all = session.workspace_findings();
+    let mut counts = super::overview::Counts::default();
+    for f in &all {
+        match f.state {
+            "unsigned" => counts.unsigned += 1,
+            "pending" => counts.pending += 1,
+            _ => counts.approved += 1,
+        }
+    }
+    client.send_status(session);
+    let findings: Vec<_> = all
+        .into_iter()
+        .filter(|f| state.as_deref().is_none_or(|s| s == f.state))
+        .collect();
+    Ok(serde_json::json!({
+        "findings": findings,
+        "unsigned": counts.unsigned,
+        "pending": counts.pending,
+        "approved": counts.approved,
+    }))
 }
 
 fn with_params<P: DeserializeOwned, R: serde::Serialize>(

@@ -2,6 +2,7 @@
 //! repository its configuration and sign-off ledger. Handlers call into this; it calls the core.
 
 use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::convert;
+use super::overview::Counts;
+use super::settings::UserSettings;
 use crate::analysis::{
     deduplicate, fingerprint, markers, sort_by_position, Finding, RuleSet, Source,
 };
@@ -27,6 +30,7 @@ use crate::workspace;
 
 pub const REQUEST_SIGNOFF: &str = "countersign.requestSignoff";
 pub const APPROVE_SIGNOFF: &str = "countersign.approveSignoff";
+pub const WORKSPACE_FINDINGS: &str = "countersign.workspaceFindings";
 
 /// The `data` of every diagnostic, and the argument of the sign-off command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +116,14 @@ pub struct Session {
     /// The client watches files for us (`workspace/didChangeWatchedFiles`, registered
     /// dynamically once initialized).
     pub watch_files: bool,
+    /// What this user asked for in their editor's settings.
+    pub user: UserSettings,
+    /// Files the provenance record names that are not open, for the workspace overview.
+    pub unopened: HashMap<PathBuf, super::overview::Unopened>,
+    /// Each open document's counts as last published.
+    pub doc_counts: RefCell<HashMap<Url, Counts>>,
+    /// The counts last sent in `countersign/status`.
+    pub status_sent: Cell<Option<Counts>>,
 }
 
 impl Session {
@@ -130,6 +142,10 @@ impl Session {
             records: HashMap::new(),
             outgoing: Vec::new(),
             watch_files: false,
+            user: UserSettings::default(),
+            unopened: HashMap::new(),
+            doc_counts: RefCell::new(HashMap::new()),
+            status_sent: Cell::new(None),
         }
     }
 
@@ -216,6 +232,7 @@ impl Session {
     }
 
     pub fn close(&mut self, uri: &Url) -> bool {
+        self.doc_counts.borrow_mut().remove(uri);
         self.docs.remove(uri).is_some()
     }
 
@@ -260,6 +277,7 @@ impl Session {
             .and_then(|r| self.repos.get(r))
             .map(|r| r.config.provenance.bulk_edit())
             .unwrap_or_default();
+        let heuristic = self.user.heuristic(heuristic);
         let multi_hunk = heuristic.is_multi_hunk(inserted);
         move |text: &str| {
             if multi_hunk && !text.is_empty() {
@@ -307,7 +325,7 @@ impl Session {
     }
 
     /// The document's findings and, in a production path, one for each AI-written block.
-    fn findings_of<'d>(&self, open: &'d OpenDocument) -> Cow<'d, [Finding]> {
+    pub(super) fn findings_of<'d>(&self, open: &'d OpenDocument) -> Cow<'d, [Finding]> {
         let items = open.doc.findings.items();
         let Some(rules) = open
             .root
@@ -357,16 +375,19 @@ impl Session {
             })
     }
 
-    fn policy_config(&self, open: &OpenDocument) -> crate::config::PolicyConfig {
-        open.root
+    /// The repository's policy, with what the user asked for in their editor.
+    pub(super) fn policy_config(&self, open: &OpenDocument) -> crate::config::PolicyConfig {
+        let repo = open
+            .root
             .as_ref()
             .and_then(|r| self.repos.get(r))
             .map(|r| r.config.policy.clone())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        self.user.policy(&repo)
     }
 
     /// A finding's range in the client's encoding, and the reference that names it.
-    fn locate(
+    pub(super) fn locate(
         &self,
         uri: &Url,
         open: &OpenDocument,
@@ -511,13 +532,17 @@ impl Session {
         &mut self,
         target: &FindingRef,
     ) -> Result<(serde_json::Value, Vec<Url>), String> {
-        let root = self
-            .docs
-            .get(&target.uri)
-            .ok_or_else(|| format!("{} is not open", target.uri))?
-            .root
-            .clone()
-            .ok_or("sign-off needs a file inside a folder")?;
+        // Approving needs only the request, so a pending sign-off listed from a file that is
+        // not open can be approved too.
+        let root = match self.docs.get(&target.uri) {
+            Some(open) => open.root.clone(),
+            None => target
+                .uri
+                .to_file_path()
+                .ok()
+                .map(|p| workspace::root_for(&p, self.workspace_root.as_deref())),
+        }
+        .ok_or("sign-off needs a file inside a folder")?;
         let repo = self.repo(&root);
         let entry = repo
             .signoffs
@@ -593,6 +618,15 @@ impl Session {
         let done = repo.ledger.request(&request).map_err(|e| e.to_string())?;
         repo.signoffs
             .set(&request.fingerprint, SignoffState::Pending);
+        // Until the watcher reloads the ledger, the entry answers who asked and why.
+        repo.signoffs
+            .entries
+            .entry(request.fingerprint.clone())
+            .or_insert_with(|| signoff::LedgerEntry {
+                path: done.path.clone(),
+                request: request.clone(),
+                approvals: Vec::new(),
+            });
         let affected = self
             .docs
             .iter()

@@ -127,6 +127,13 @@ impl Attributions {
         self.files.is_empty()
     }
 
+    /// Every file the record names, with what it says of its lines.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &HashMap<String, Attribution>)> {
+        self.files
+            .iter()
+            .map(|(path, lines)| (path.as_str(), lines))
+    }
+
     fn add(&mut self, entry: Entry) {
         let author = entry.author();
         let lines = self.files.entry(entry.path).or_default();
