@@ -2,6 +2,11 @@
 --
 --   VIMRUNTIME=<runtime> nvim --headless -u NONE -l tests/nvim/e2e.lua <countersign-binary>
 --
+-- The first scenarios drive the server through the bare lsp/ config; tests/nvim/plugin.lua adds
+-- the plugin's (setup{}, :Countersign, the sign-off reason prompt, :checkhealth, the help file,
+-- the AI plugins' attribution hooks, both position encodings). vim.ui.input/select are answered
+-- from scripts, as a user would answer them.
+--
 -- Each scenario runs in a fresh temporary git repository that is the workspace root. Prints one
 -- line per scenario and a final "nvim e2e: N passed, M failed"; exits 1 if any failed (printing
 -- the diagnostics and LSP messages it saw and the tail of the LSP log), 2 on bad usage.
@@ -47,6 +52,47 @@ vim.cmd('filetype on') -- -u NONE leaves filetype detection off; languageId come
 vim.o.showmode = false -- no "-- INSERT --" on the terminal while typing
 vim.lsp.log.set_level('debug')
 local log_file = vim.lsp.log.get_filename()
+
+-- The plugin (editors/nvim) on the runtimepath, as a plugin manager puts it; its plugin/ file
+-- defines :Countersign and the sign-off prompt handler. The first scenarios exercise the server
+-- with the bare lsp/ config, so every scenario starts from the command handlers Neovim had
+-- before the plugin loaded, and the plugin scenarios register theirs through setup{}.
+local builtin_commands = vim.deepcopy(vim.lsp.commands)
+vim.opt.runtimepath:prepend(repo_root .. '/editors/nvim')
+vim.cmd.runtime('plugin/countersign.lua')
+
+--- Scripted answers for vim.ui.input / vim.ui.select, answered asynchronously as real UIs do.
+local ui ---@type {inputs: (string|false)[], selects: function[], prompts: string[], inputs_done: integer}
+local function reset_ui()
+  ui = { inputs = {}, selects = {}, prompts = {}, inputs_done = 0 }
+end
+reset_ui()
+vim.ui.input = function(opts, on_confirm)
+  ui.prompts[#ui.prompts + 1] = opts and opts.prompt or ''
+  local answer = table.remove(ui.inputs, 1)
+  if answer == nil and trace then
+    trace.notes[#trace.notes + 1] = '[test] unscripted vim.ui.input: ' .. tostring(opts and opts.prompt)
+  end
+  ui.inputs_done = ui.inputs_done + 1
+  vim.schedule(function()
+    on_confirm(answer or nil)
+  end)
+end
+vim.ui.select = function(items, opts, on_choice)
+  ui.prompts[#ui.prompts + 1] = opts and opts.prompt or ''
+  local chooser = table.remove(ui.selects, 1)
+  local ok, item, idx = false, nil, nil
+  if chooser then
+    ok, item, idx = pcall(chooser, items, opts)
+  end
+  if not ok and trace then
+    trace.notes[#trace.notes + 1] = ('[test] vim.ui.select %q: %s'):format(tostring(opts and opts.prompt), chooser and tostring(item) or 'unscripted')
+    item, idx = nil, nil
+  end
+  vim.schedule(function()
+    on_choice(item, idx)
+  end)
+end
 
 --- Per-scenario record of what happened, printed when the scenario fails.
 local trace ---@type {diags: string[], sent: string[], notes: string[], log_start: integer}
@@ -107,6 +153,12 @@ vim.api.nvim_create_autocmd('LspNotify', {
           or ('full %s'):format(vim.inspect(c.text))
       end
       what = ('%s v%d [%s]'):format(what, p.textDocument.version, table.concat(parts, ', '))
+    elseif what == 'countersign/aiEdit' then
+      local parts = {}
+      for _, r in ipairs(p.ranges or {}) do
+        parts[#parts + 1] = ('%d:%d-%d:%d'):format(r.start.line, r.start.character, r['end'].line, r['end'].character)
+      end
+      what = ('%s v%s [%s] %s'):format(what, tostring(vim.tbl_get(p, 'textDocument', 'version')), table.concat(parts, ', '), tostring(p.agent))
     elseif what == 'textDocument/didOpen' then
       what = ('%s %s (%s) v%d'):format(what, p.textDocument.uri, p.textDocument.languageId, p.textDocument.version)
     end
@@ -621,6 +673,55 @@ local scenarios = {
   },
 }
 
+--- What tests/nvim/plugin.lua uses of this harness.
+local helpers = {
+  SEV = SEV,
+  SIGNOFF_TITLE = SIGNOFF_TITLE,
+  bin = bin,
+  repo_root = repo_root,
+  check = check,
+  fail = fail,
+  wait_for = wait_for,
+  read_file = read_file,
+  server_env = server_env,
+  edit = edit,
+  stop = stop,
+  finish = finish,
+  describe = describe,
+  find_diag = find_diag,
+  countersign_diags = countersign_diags,
+  expect_drop_error = expect_drop_error,
+  trace = function()
+    return trace
+  end,
+  ui = function()
+    return ui
+  end,
+  note = function(msg)
+    trace.notes[#trace.notes + 1] = '[test] ' .. msg
+  end,
+  answer_input = function(text)
+    ui.inputs[#ui.inputs + 1] = text
+  end,
+  answer_select = function(chooser)
+    ui.selects[#ui.selects + 1] = chooser
+  end,
+  sent_contains = function(client, text)
+    for _, line in ipairs(trace.sent) do
+      if line:find(('client %d: %s'):format(client.id, text), 1, true) then
+        return true
+      end
+    end
+    return false
+  end,
+}
+helpers.wait_sent = function(client, text)
+  wait_for(text .. ' to be sent', function()
+    return helpers.sent_contains(client, text)
+  end)
+end
+vim.list_extend(scenarios, dofile(vim.fn.fnamemodify(script, ':p:h') .. '/plugin.lua')(helpers))
+
 local function log_size()
   local st = uv.fs_stat(log_file)
   return st and st.size or 0
@@ -643,6 +744,10 @@ out('nvim e2e: Neovim %s, server %s', tostring(vim.version()), bin)
 for i, sc in ipairs(scenarios) do
   if not ONLY or sc.name:find(ONLY, 1, true) then
     trace = { diags = {}, sent = {}, notes = {}, log_start = log_size() }
+    reset_ui()
+    for name in pairs(vim.lsp.commands) do
+      vim.lsp.commands[name] = builtin_commands[name]
+    end
     local t0 = uv.hrtime()
     local repo
     local ok, err = xpcall(function()
