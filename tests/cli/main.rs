@@ -217,7 +217,7 @@ fn help_documents_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let help = String::from_utf8(countersign(dir.path(), &["--help"]).stdout).unwrap();
     for cmd in [
-        "lsp", "scan", "check", "signoff", "rules", "hook", "hooks", "blame",
+        "lsp", "scan", "check", "signoff", "rules", "hook", "hooks", "blame", "init",
     ] {
         assert!(help.contains(cmd), "{help}");
     }
@@ -397,4 +397,51 @@ fn the_configuration_in_the_readme_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("acme/truncate-ledger"));
+}
+
+#[test]
+fn init_sets_up_a_repository_and_never_overwrites() {
+    let repo = demo_repo();
+    let sub = repo.path().join("db");
+    let out = countersign(&sub, &["init"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let config = repo.path().join("countersign.toml");
+    let signers = repo.path().join(".countersign/allowed_signers");
+    assert!(
+        stdout.contains("created") && stdout.contains("allowed_signers"),
+        "{stdout}"
+    );
+    assert!(config.is_file() && signers.is_file(), "{stdout}");
+    // What it wrote loads: the rules list and a scan run under it.
+    assert!(countersign(repo.path(), &["rules", "list"])
+        .status
+        .success());
+    let scan = countersign(repo.path(), &["scan", "--format", "json", "."]);
+    assert_eq!(
+        scan.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&scan.stderr)
+    );
+
+    std::fs::write(&config, "[policy]\nhuman_severity = \"off\"\n").unwrap();
+    let again = countersign(repo.path(), &["init"]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("kept"));
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "[policy]\nhuman_severity = \"off\"\n"
+    );
+
+    // A broken configuration already there is kept and reported.
+    std::fs::write(&config, "[policy]\nhuman_severity = \"loud\"\n").unwrap();
+    let broken = countersign(repo.path(), &["init"]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("does not load"));
+    assert!(std::fs::read_to_string(&config).unwrap().contains("loud"));
 }

@@ -1,10 +1,11 @@
-//! The command line: `countersign lsp`, `scan`, `check`, `signoff`, `rules`, `hook`, `hooks` and
-//! `blame`. Every command runs the same core as the language server.
+//! The command line: `countersign lsp`, `scan`, `check`, `signoff`, `rules`, `hook`, `hooks`,
+//! `blame` and `init`. Every command runs the same core as the language server.
 
 mod blame;
 mod check;
 mod hook;
 pub mod hooks_install;
+mod init;
 mod rules;
 mod sarif;
 mod scan;
@@ -61,6 +62,8 @@ enum Command {
     },
     /// Show who wrote each line of a file, and how Countersign knows.
     Blame(blame::BlameArgs),
+    /// Set up a repository: countersign.toml and the sign-off ledger, never overwriting.
+    Init(init::InitArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Blame(args) => blame::run(&args),
         Command::Signoff(args) => signoff::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Init(args) => init::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
