@@ -1,6 +1,7 @@
 //! End-to-end tests of the CLI: the real binary on real files in real git repositories.
 
 mod check;
+mod faults;
 mod provenance;
 mod signoff;
 

@@ -3,6 +3,7 @@
 mod client;
 mod overview;
 mod provenance;
+mod robustness;
 mod signoff;
 
 use client::{git_repo, range, url, Client};

@@ -26,6 +26,11 @@ pub use rule::{Category, Rule, RuleError, RuleSpec, Severity, Side};
 
 use crate::config::Config;
 
+/// Files and documents larger than this are neither parsed nor analysed, in the editor, `scan`
+/// and `check` alike: tree-sitter needs seconds per MiB and ~100 bytes of tree per byte of such
+/// text, which would stall an editor's other documents; no hand-reviewed source file is this big.
+pub const MAX_ANALYSED_BYTES: usize = 8 << 20;
+
 /// Text that findings can be read from: a plain byte slice (CLI) or a rope (editor buffers).
 pub trait Source {
     /// The bytes in `range`; ranges come from the syntax tree of the same text.

@@ -51,7 +51,7 @@ pub struct CheckArgs {
 }
 
 /// Files larger than this are reported and not analysed.
-const MAX_FILE_BYTES: usize = 8 << 20;
+const MAX_FILE_BYTES: usize = crate::analysis::MAX_ANALYSED_BYTES;
 
 pub fn run(args: &CheckArgs) -> Result<u8> {
     let cwd = std::env::current_dir()?;
@@ -368,9 +368,10 @@ fn check_file(ctx: &FileContext<'_>, rel: &str, change: &FileChange) -> FileOutc
         }
     };
     if bytes.len() > MAX_FILE_BYTES {
-        outcome
-            .warnings
-            .push(format!("{rel}: larger than 8 MiB; not checked"));
+        outcome.warnings.push(format!(
+            "{rel}: larger than {} MiB; not checked",
+            MAX_FILE_BYTES >> 20
+        ));
         return outcome;
     }
     if bytes[..bytes.len().min(8000)].contains(&0) {

@@ -23,8 +23,8 @@ use crate::policy::SignoffState;
 use crate::signoff::{Ledger, LedgerIndex};
 use crate::workspace;
 
-/// Files larger than this are skipped with a warning: no source file is this big.
-const MAX_FILE_BYTES: u64 = 64 << 20;
+/// Files larger than this are skipped with a warning.
+const MAX_FILE_BYTES: u64 = crate::analysis::MAX_ANALYSED_BYTES as u64;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -366,7 +366,9 @@ pub(super) fn print_frames(out: &mut impl Write, findings: &[JsonFinding]) -> st
         let carets = "^".repeat(to.saturating_sub(from).max(1));
         writeln!(out, "{:gutter$} |", "")?;
         writeln!(out, "{} | {}", f.start.line, line)?;
-        writeln!(out, "{:gutter$} | {:from$}{}", "", "", carets)?;
+        // Padding by repetition: a format width above u16::MAX panics, and minified code has
+        // findings past column 65535.
+        writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(from), carets)?;
         writeln!(out)?;
     }
     Ok(())

@@ -13,7 +13,7 @@ use countersign_grammars::Lang;
 use ropey::Rope;
 use tree_sitter::{InputEdit, Parser, Tree};
 
-use crate::analysis::{Findings, RuleSet};
+use crate::analysis::{Findings, RuleSet, MAX_ANALYSED_BYTES};
 use crate::provenance::{Author, Authorship};
 pub use position::{Encoding, LineCol};
 
@@ -73,6 +73,12 @@ impl Document {
 
     pub fn tree(&self) -> Option<&Tree> {
         self.tree.as_ref()
+    }
+
+    /// Whether the text is past [`MAX_ANALYSED_BYTES`]: it is kept in step with the client, but
+    /// has no tree and no findings.
+    pub fn too_large(&self) -> bool {
+        self.rope.len_bytes() > MAX_ANALYSED_BYTES
     }
 
     pub fn version(&self) -> i32 {
@@ -177,6 +183,13 @@ impl Document {
             return dirty;
         }
         self.stale = false;
+        if self.too_large() {
+            // Without a tree, the parse once the text is small again is a first parse, which
+            // analyses everything.
+            self.tree = None;
+            self.findings.clear();
+            return Vec::new();
+        }
         let Some(parser) = &mut self.parser else {
             return dirty;
         };

@@ -78,6 +78,11 @@ impl Session {
         let Some(tree) = open.work_tree.clone() else {
             return;
         };
+        // Nothing in a document too large to analyse needs an author, and hashing its
+        // millions of lines would hold up every other document.
+        if open.doc.too_large() {
+            return;
+        }
         let all = self.record_of(&tree).map(|(_, all)| all);
         let git = match &open.root {
             Some(root) => self.repo(root).config.provenance.git.clone(),

@@ -19,7 +19,8 @@ use std::sync::Arc;
 use crossbeam_channel::Sender;
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{PublishDiagnostics, ShowMessage};
-use lsp_types::{MessageType, ShowMessageParams, Url};
+use lsp_types::{DidChangeTextDocumentParams, MessageType, ShowMessageParams, Url};
+use serde::Deserialize;
 
 use crate::analysis::RuleSet;
 use session::Session;
@@ -229,16 +230,25 @@ fn coalesce_changes(
     let Message::Notification(mut merged) = first else {
         return (first, None);
     };
-    if merged.method != DID_CHANGE || !merged.params["contentChanges"].is_array() {
-        return (Message::Notification(merged), None);
-    }
+
+    // Only well-formed changes merge: a malformed one must fail on its own, not take the
+    // valid changes merged with it down too.
+    let well_formed =
+        |n: &Notification| DidChangeTextDocumentParams::deserialize(&n.params).is_ok();
     let same_document = |n: &Notification, merged: &Notification| {
         let version = |n: &Notification| n.params["textDocument"]["version"].as_i64();
         n.method == DID_CHANGE
             && n.params["textDocument"]["uri"] == merged.params["textDocument"]["uri"]
             && n.params["contentChanges"].is_array()
             && matches!((version(n), version(merged)), (Some(new), Some(old)) if new > old)
+            && well_formed(n)
     };
+    if merged.method != DID_CHANGE
+        || !merged.params["contentChanges"].is_array()
+        || !well_formed(&merged)
+    {
+        return (Message::Notification(merged), None);
+    }
     for _ in 1..MAX_COALESCED {
         match queue.try_recv() {
             Ok(Message::Notification(mut n)) if same_document(&n, &merged) => {
@@ -366,6 +376,28 @@ mod tests {
             panic!("the stale change is handled on its own")
         };
         assert_eq!(next.params["contentChanges"][0]["text"], "stale");
+    }
+
+    #[test]
+    fn a_malformed_change_is_not_merged_with_valid_ones() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut bad = change("file:///a.sql", 3, "x");
+        if let Message::Notification(n) = &mut bad {
+            n.params["contentChanges"][0]["range"] =
+                json!({"start": {"line": -1, "character": 0}, "end": {"line": 0, "character": 0}});
+        }
+        tx.send(change("file:///a.sql", 2, "b")).unwrap();
+        tx.send(bad).unwrap();
+        let (merged, next) = coalesce_changes(change("file:///a.sql", 1, "a"), &rx);
+        let Message::Notification(merged) = merged else {
+            panic!("a notification")
+        };
+        assert_eq!(merged.params["textDocument"]["version"], 2);
+        assert_eq!(merged.params["contentChanges"].as_array().unwrap().len(), 2);
+        let Some(Message::Notification(next)) = next else {
+            panic!("the malformed change is handled on its own")
+        };
+        assert_eq!(next.params["textDocument"]["version"], 3);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use lsp_types::notification::{
 };
 use lsp_types::{
     DidChangeConfigurationParams, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
+    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams, MessageType,
     PublishDiagnosticsParams, Range, Url,
 };
 use serde::de::DeserializeOwned;
@@ -38,6 +38,7 @@ pub fn dispatch(session: &mut Session, client: &Client, not: Notification) {
             let doc = p.text_document;
             session.open(doc.uri.clone(), &doc.language_id, doc.version, &doc.text);
             client.flush_notices(session);
+            warn_if_too_large(session, client, &doc.uri, false);
             client.publish(session, &doc.uri);
         }),
         DidChangeTextDocument::METHOD => with_params(not, |p: DidChangeTextDocumentParams| {
@@ -145,6 +146,7 @@ fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentPa
         return;
     }
     let before = open.clean.then(|| open.doc.text().clone());
+    let was_too_large = open.doc.too_large();
     for change in &p.content_changes {
         let range = change
             .range
@@ -169,11 +171,29 @@ fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentPa
     let started = std::time::Instant::now();
     open.doc.refresh(&rules, &open.rel_path.clone());
     let analysed = started.elapsed();
+    warn_if_too_large(session, client, &uri, was_too_large);
     client.publish(session, &uri);
     tracing::debug!(
         "{uri} v{version}: analysed in {analysed:?}, published after {:?}",
         started.elapsed()
     );
+}
+
+/// Says once, when a document grows past the size the server analyses, that it goes unchecked:
+/// silence would read as "no risky code here".
+fn warn_if_too_large(session: &Session, client: &Client, uri: &Url, was_too_large: bool) {
+    let Some(open) = session.docs.get(uri) else {
+        return;
+    };
+    if open.doc.too_large() && !was_too_large {
+        let message = format!(
+            "Countersign: {} is larger than {} MiB and is not checked while it is",
+            open.rel_path,
+            crate::analysis::MAX_ANALYSED_BYTES >> 20
+        );
+        tracing::warn!("{message}");
+        client.show_message(MessageType::WARNING, message);
+    }
 }
 
 fn ai_edit(session: &mut Session, client: &Client, p: AiEditParams) {

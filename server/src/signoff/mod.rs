@@ -335,11 +335,18 @@ pub(crate) fn write_new(dir: &Path, path: &Path, body: &[u8]) -> Result<bool, Le
         path: path.to_path_buf(),
         source,
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ledger-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
+    // Ledger files are shared through the repository: readable by all, like any file git checks
+    // out (a temp file alone would be private to its writer).
+    #[cfg(unix)]
+    let permissions = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::Permissions::from_mode(0o644)
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".ledger-").suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(permissions);
+    let mut tmp = builder.tempfile_in(dir).map_err(write_err)?;
     tmp.write_all(body).map_err(write_err)?;
     tmp.as_file().sync_all().map_err(write_err)?;
     match tmp.persist_noclobber(path) {
@@ -442,6 +449,20 @@ mod tests {
     fn finding() -> Finding {
         let rules = RuleSet::builtin().unwrap();
         analyze_text(&rules, Lang::Sql, "DROP TABLE users;", "db/1.sql").remove(0)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn ledger_files_are_as_readable_as_any_file_the_user_creates() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // A plain new file shows what the umask lets through.
+        let plain = tmp.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let path = tmp.path().join("entry.json");
+        assert!(write_new(tmp.path(), &path, b"{}").unwrap());
+        assert_eq!(mode(&path), 0o644 & mode(&plain));
     }
 
     #[test]
