@@ -260,22 +260,7 @@ fn signoff_requests_killed_mid_write_leave_only_whole_files_and_lose_no_acknowle
 }
 
 fn hook(root: &Path, payload: &str) -> std::process::Child {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
-        .args(["hook", "claude-code"])
-        .current_dir(root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    child
+    super::spawn_hook(root, "claude-code", payload)
 }
 
 fn write_payload(root: &Path, rel: &str, content: &str) -> String {

@@ -18,6 +18,27 @@ fn countersign(cwd: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Starts `countersign hook <agent>` in `root` with `payload` on its stdin, as an agent does.
+fn spawn_hook(root: &Path, agent: &str, payload: &str) -> std::process::Child {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
+        .args(["hook", agent])
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
+    child
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

@@ -3,7 +3,7 @@
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use countersign::provenance::record::Record;
 use serde_json::{json, Value};
@@ -26,22 +26,9 @@ fn repo() -> tempfile::TempDir {
 }
 
 fn hook_with(root: &Path, agent: &str, payload: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
-        .args(["hook", agent])
-        .current_dir(root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
+    super::spawn_hook(root, agent, payload)
+        .wait_with_output()
         .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn write_payload(root: &Path, rel: &str, content: &str) -> String {

@@ -2,7 +2,6 @@
 //! `countersign/status`, `countersign.workspaceFindings`, and the user's editor settings.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
@@ -26,7 +25,6 @@ fn findings(client: &mut Client, args: Value) -> Value {
 
 /// An agent's hook writes `text` to `rel`, as Claude Code's PostToolUse Write would.
 fn agent_writes(root: &Path, rel: &str, text: &str) {
-    use std::io::Write;
     let path = root.join(rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, text).unwrap();
@@ -35,20 +33,7 @@ fn agent_writes(root: &Path, rel: &str, text: &str) {
         "cwd": root, "tool_input": {"file_path": path, "content": text},
         "tool_response": {"type": "create", "filePath": path, "content": text},
     });
-    let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
-        .args(["hook", "claude-code"])
-        .current_dir(root)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = super::provenance::hook(root, &["claude-code"], &payload.to_string());
     assert!(
         out.status.success(),
         "{}",

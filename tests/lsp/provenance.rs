@@ -24,7 +24,7 @@ fn payload(name: &str, root: &Path) -> String {
         .replace("$ROOT", &root.display().to_string())
 }
 
-fn hook(root: &Path, args: &[&str], stdin: &str) -> Output {
+pub(super) fn hook(root: &Path, args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_countersign"))
         .arg("hook")
