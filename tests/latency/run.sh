@@ -9,10 +9,10 @@
 # 10k and 100k lines runs 200 single-character edits and 50 pastes of 50 lines against each
 # server (ast-grep: Python only, it has no SQL grammar), alternating which server goes first.
 # Also measures start-up (spawn -> initialize response, median of 10) and the memory an open
-# ~1 MB Python document costs. Takes about 10 minutes on 2 cores.
+# ~1 MB Python document costs. Takes 15-25 minutes on 2 shared cores.
 #
 # --quick: countersign only, 10k-line files, 20 single-character edits and 5 pastes per language,
-# 3 start-ups, one 1 MB document; under 30 s. Exits non-zero when the measurement breaks (server
+# 3 start-ups, a burst of 50 edits; under 30 s. Exits non-zero when the measurement breaks (server
 # crash, protocol error, a document that never gets diagnostics), never on timings.
 #
 # Environment:
