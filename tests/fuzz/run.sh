@@ -37,8 +37,11 @@ fi
 # toolchain allows them under RUSTC_BOOTSTRAP; a nightly one ignores it.
 export RUSTC_BOOTSTRAP=1
 
+# The options go before the target's own arguments: after `--` they would reach libFuzzer.
 fuzz() {
-    (cd "$root/server" && cargo fuzz "$@" --fuzz-dir "$fuzz_dir")
+    local command=$1
+    shift
+    (cd "$root/server" && cargo fuzz "$command" --fuzz-dir "$fuzz_dir" "$@")
 }
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
@@ -70,7 +73,9 @@ for target in "${targets[@]}"; do
         -artifact_prefix="$work/artifacts/" >"$log" 2>&1 || status=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     summary+=("$(printf '%-18s %12s executions' "$target" "${execs:-?}")")
-    mapfile -t artifacts < <(find "$work/artifacts" -type f | sort)
+    # slow-unit-* files only record slow inputs; the others are failures.
+    mapfile -t artifacts < <(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'oom-*' \
+        -o -name 'timeout-*' -o -name 'leak-*' \) | sort)
     if [ "$status" -ne 0 ] || [ ${#artifacts[@]} -gt 0 ]; then
         failed+=("$target")
         echo "FAILED: $target (exit $status); log: $log" >&2
