@@ -263,12 +263,6 @@ fn hook(root: &Path, payload: &str) -> std::process::Child {
     super::spawn_hook(root, "claude-code", payload)
 }
 
-fn write_payload(root: &Path, rel: &str, content: &str) -> String {
-    json!({"cwd": root, "hook_event_name": "PostToolUse", "tool_name": "Write",
-           "tool_input": {"file_path": root.join(rel), "content": content}})
-    .to_string()
-}
-
 #[test]
 fn concurrent_hooks_some_killed_keep_every_acknowledged_edit() {
     let repo = repo();
@@ -285,7 +279,10 @@ fn concurrent_hooks_some_killed_keep_every_acknowledged_edit() {
                     .collect();
                 (
                     rel.clone(),
-                    hook(root, &write_payload(root, &rel, &content)),
+                    hook(
+                        root,
+                        &super::provenance::write_payload(root, &rel, &content),
+                    ),
                 )
             })
             .collect();
@@ -400,9 +397,12 @@ fn a_full_disk_fails_ledger_writes_clearly_and_corrupts_nothing() {
     assert!(first.status.success(), "{}", stderr(&first));
     let before = ledger_requests(&root);
     let bytes_before = std::fs::read(&before[0].0).unwrap();
-    let hook_before = hook(&root, &write_payload(&root, "a.sql", "DROP TABLE a;\n"))
-        .wait_with_output()
-        .unwrap();
+    let hook_before = hook(
+        &root,
+        &super::provenance::write_payload(&root, "a.sql", "DROP TABLE a;\n"),
+    )
+    .wait_with_output()
+    .unwrap();
     assert!(hook_before.status.success());
 
     let filler = disk.fill();
@@ -416,9 +416,12 @@ fn a_full_disk_fails_ledger_writes_clearly_and_corrupts_nothing() {
     );
     // A hook never fails the agent, but says what went wrong.
     let big: String = (0..2000).map(|i| format!("DELETE FROM t{i};\n")).collect();
-    let out = hook(&root, &write_payload(&root, "b.sql", &big))
-        .wait_with_output()
-        .unwrap();
+    let out = hook(
+        &root,
+        &super::provenance::write_payload(&root, "b.sql", &big),
+    )
+    .wait_with_output()
+    .unwrap();
     assert_no_panic(&out);
     assert_eq!(out.status.code(), Some(0));
     assert!(
@@ -439,9 +442,12 @@ fn a_full_disk_fails_ledger_writes_clearly_and_corrupts_nothing() {
     let out = countersign(&root, &["signoff", "request", "b.sql"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(ledger_requests(&root).len(), 2);
-    let out = hook(&root, &write_payload(&root, "b.sql", &big))
-        .wait_with_output()
-        .unwrap();
+    let out = hook(
+        &root,
+        &super::provenance::write_payload(&root, "b.sql", &big),
+    )
+    .wait_with_output()
+    .unwrap();
     assert!(out.status.success());
     let all = Record::for_root(&root).unwrap().load().unwrap();
     assert_eq!(all.file("b.sql").map(|f| f.len()), Some(2000));

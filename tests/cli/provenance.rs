@@ -31,7 +31,7 @@ fn hook_with(root: &Path, agent: &str, payload: &str) -> std::process::Output {
         .unwrap()
 }
 
-fn write_payload(root: &Path, rel: &str, content: &str) -> String {
+pub(super) fn write_payload(root: &Path, rel: &str, content: &str) -> String {
     json!({"cwd": root, "hook_event_name": "PostToolUse", "tool_name": "Write",
            "tool_input": {"file_path": root.join(rel), "content": content}})
     .to_string()
