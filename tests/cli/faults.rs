@@ -58,6 +58,26 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
+
+    /// A moment within `span`: writers are killed at random points of their measured run, so
+    /// the test hits them mid-write on a fast machine as on a slow one.
+    fn moment(&mut self, span: Duration) -> Duration {
+        Duration::from_micros(self.below(span.as_micros().max(1) as u64))
+    }
+}
+
+/// How long one uncontended run of `spawn` takes, spawn to exit.
+fn lifetime(spawn: impl FnOnce() -> std::process::Child) -> Duration {
+    let start = std::time::Instant::now();
+    let out = spawn().wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    start.elapsed()
+}
+
+/// Rounds of killing continue until one writer was killed (up to a bound), since a test in
+/// which every writer finished first proves nothing.
+fn another_round(round: usize, minimum: usize, killed: usize) -> bool {
+    round < minimum || (killed == 0 && round < 40)
 }
 
 #[test]
@@ -176,45 +196,52 @@ fn ledger_requests(root: &Path) -> Vec<(PathBuf, SignoffRequest)> {
 fn signoff_requests_killed_mid_write_leave_only_whole_files_and_lose_no_acknowledged_one() {
     let repo = repo();
     let root = repo.path();
-    let writers = 36;
-    for i in 0..writers {
+    let bin = env!("CARGO_BIN_EXE_countersign");
+    let request = |i: usize| {
         std::fs::create_dir_all(root.join("db")).unwrap();
         std::fs::write(
             root.join(format!("db/{i}.sql")),
             format!("DROP TABLE t{i};\n"),
         )
         .unwrap();
-    }
-    let bin = env!("CARGO_BIN_EXE_countersign");
+        Command::new(bin)
+            .args([
+                "signoff",
+                "request",
+                &format!("db/{i}.sql"),
+                "--reason",
+                "migration",
+            ])
+            .current_dir(root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let span = lifetime(|| request(0));
+    let mut writers = 1;
     let mut rng = Lcg(11);
-    let mut acknowledged = Vec::new();
+    let mut acknowledged = vec![(0, ledger_requests(root)[0].0.clone())];
     let mut killed = 0;
-    for batch in 0..3 {
+    let mut batch = 0;
+    while another_round(batch, 3, killed) {
+        batch += 1;
         let children: Vec<_> = (0..12)
-            .map(|k| {
-                let i = batch * 12 + k;
-                let child = Command::new(bin)
-                    .args([
-                        "signoff",
-                        "request",
-                        &format!("db/{i}.sql"),
-                        "--reason",
-                        "migration",
-                    ])
-                    .current_dir(root)
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                (i, child)
+            .map(|_| {
+                writers += 1;
+                (writers - 1, request(writers - 1))
             })
             .collect();
-        for (i, mut child) in children {
+        // Kill a random half at one random moment of a writer's run.
+        std::thread::sleep(rng.moment(span));
+        let mut children = children;
+        for (_, child) in children.iter_mut() {
             if rng.below(2) == 0 {
-                std::thread::sleep(Duration::from_millis(rng.below(40)));
                 // SIGKILL; a writer that already finished is unaffected.
                 let _ = child.kill();
             }
+        }
+        for (i, child) in children {
             let out = child.wait_with_output().unwrap();
             match out.status.code() {
                 Some(0) => {
@@ -232,7 +259,10 @@ fn signoff_requests_killed_mid_write_leave_only_whole_files_and_lose_no_acknowle
             }
         }
     }
-    assert!(killed > 0, "no writer was killed; the test proves nothing");
+    assert!(
+        killed > 0,
+        "no writer was killed in {batch} batches (one run takes {span:?}); the test proves nothing"
+    );
     let requests = ledger_requests(root);
     for (i, file) in &acknowledged {
         let found = requests.iter().find(|(p, _)| p == file);
@@ -267,16 +297,27 @@ fn hook(root: &Path, payload: &str) -> std::process::Child {
 fn concurrent_hooks_some_killed_keep_every_acknowledged_edit() {
     let repo = repo();
     let root = repo.path();
+    let content = |tag: &str| -> String {
+        (0..1500)
+            .map(|i| format!("DELETE FROM audit_{tag}_{i} WHERE x < now();\n"))
+            .collect()
+    };
+    let span = lifetime(|| {
+        hook(
+            root,
+            &super::provenance::write_payload(root, "db/first.sql", &content("first")),
+        )
+    });
     let mut rng = Lcg(5);
-    let mut acknowledged = Vec::new();
+    let mut acknowledged = vec!["db/first.sql".to_string()];
     let mut killed = 0;
-    for round in 0..4 {
+    let mut round = 0;
+    while another_round(round, 4, killed) {
+        round += 1;
         let children: Vec<_> = (0..8)
             .map(|k| {
                 let rel = format!("db/r{round}w{k}.sql");
-                let content: String = (0..1500)
-                    .map(|i| format!("DELETE FROM audit_{round}_{k}_{i} WHERE x < now();\n"))
-                    .collect();
+                let content = content(&format!("{round}_{k}"));
                 (
                     rel.clone(),
                     hook(
@@ -286,8 +327,8 @@ fn concurrent_hooks_some_killed_keep_every_acknowledged_edit() {
                 )
             })
             .collect();
-        // Kill a random half at one random moment while they all run.
-        std::thread::sleep(Duration::from_millis(rng.below(30)));
+        // Kill a random half at one random moment of a writer's run.
+        std::thread::sleep(rng.moment(span));
         let mut children = children;
         for (_, child) in children.iter_mut() {
             if rng.below(2) == 0 {
@@ -303,7 +344,10 @@ fn concurrent_hooks_some_killed_keep_every_acknowledged_edit() {
             }
         }
     }
-    assert!(killed > 0, "no writer was killed; the test proves nothing");
+    assert!(
+        killed > 0,
+        "no writer was killed in {round} rounds (one run takes {span:?}); the test proves nothing"
+    );
     let all = Record::for_root(root).unwrap().load().expect("readable");
     assert!(
         all.skipped <= killed,
