@@ -89,11 +89,17 @@ pub fn deduplicate(findings: &[Finding]) -> Vec<&Finding> {
     let within = |inner: &Range<usize>, outer: &Range<usize>| {
         outer.start <= inner.start && inner.end <= outer.end
     };
+    debug_assert!(findings.is_sorted_by_key(|f| (f.range.start, f.range.end)));
     let mut out: Vec<&Finding> = Vec::with_capacity(findings.len());
     for f in findings {
+        // Sorted by start: what lies within `f` starts in `f.range`, from the first finding
+        // starting where `f` does. (Linear in what overlaps, not in the whole list: a document
+        // can hold thousands of findings and this runs on every publish.)
+        let first = findings.partition_point(|e| e.range.start < f.range.start);
         let host_of_embedded = !f.embedded
-            && findings
+            && findings[first..]
                 .iter()
+                .take_while(|e| e.range.start <= f.range.end)
                 .any(|e| e.embedded && within(&e.range, &f.range) && e.range != f.range);
         let generic_marker = f.rule.marker
             && findings.iter().any(|o| {
@@ -104,10 +110,14 @@ pub fn deduplicate(findings: &[Finding]) -> Vec<&Finding> {
         if host_of_embedded || generic_marker {
             continue;
         }
-        match out.iter_mut().find(|kept| kept.range == f.range) {
-            Some(kept) if f.rule.spec.severity > kept.rule.spec.severity => *kept = f,
-            Some(_) => {}
-            None => out.push(f),
+        // Findings with the same range are neighbours in the sorted list.
+        match out.last_mut() {
+            Some(kept) if kept.range == f.range => {
+                if f.rule.spec.severity > kept.rule.spec.severity {
+                    *kept = f;
+                }
+            }
+            _ => out.push(f),
         }
     }
     out
@@ -1208,8 +1218,10 @@ impl Findings {
         });
     }
 
-    /// Re-queries `dirty` byte ranges (merged first): cached findings touching them are replaced
-    /// by what the query finds there now.
+    /// Re-queries `dirty` byte ranges (merged first) of `bounds`, the text `tree` covers:
+    /// cached findings there touching them are replaced by what the query finds there now.
+    /// Findings starting outside `bounds` belong to other trees and are kept.
+    #[allow(clippy::too_many_arguments)]
     pub fn refresh<S: Source + ?Sized>(
         &mut self,
         rules: &RuleSet,
@@ -1218,15 +1230,27 @@ impl Findings {
         src: &S,
         rel_path: &str,
         dirty: &[Range<usize>],
+        bounds: Range<usize>,
     ) {
-        let len = tree.root_node().end_byte();
+        let len = tree
+            .root_node()
+            .end_byte()
+            .max(bounds.start)
+            .min(bounds.end);
         for range in merge_ranges(dirty) {
-            let (mut start, mut end) = (range.start.min(len), range.end.min(len));
+            let (mut start, mut end) = (
+                range.start.clamp(bounds.start, len),
+                range.end.clamp(bounds.start, len),
+            );
             // A dropped finding is looked for again over all it covered: its nodes may lie
             // before the edit (a report extended over the text after them).
             let (from, to) = (start, end);
+            let theirs = |f: &Finding| {
+                f.match_range.start < bounds.start
+                    || (f.match_range.start >= bounds.end && bounds.end > bounds.start)
+            };
             self.items.retain(|f| {
-                let keep = f.match_range.end < from || f.match_range.start > to;
+                let keep = theirs(f) || f.match_range.end < from || f.match_range.start > to;
                 if !keep {
                     start = start.min(f.match_range.start);
                     end = end.max(f.match_range.end.min(len));
@@ -1236,7 +1260,7 @@ impl Findings {
             // Tree-sitter returns matches whose nodes intersect the window. Widen it so an empty
             // edit at a match's edge still finds it: one byte after, two before (a reported range
             // may end one byte past its nodes, on a terminating `;`).
-            let window = start.saturating_sub(2)..(end + 1).min(len.max(1));
+            let window = start.saturating_sub(2).max(bounds.start)..(end + 1).min(len.max(1));
             for found in rules.find(lang, tree, src, rel_path, Some(window)) {
                 let dup = self
                     .items

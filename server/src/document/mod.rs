@@ -2,8 +2,10 @@
 //! findings, all kept in step by one edit path.
 //!
 //! Invariants: changes are applied one at a time, in the order the client sent them; after
-//! [`Document::refresh`] the tree is the parse of the rope and the findings are those of the tree.
+//! [`Document::refresh`] every chunk's tree (where kept) is the parse of its text and the findings
+//! are those of the chunks' parses (see [`chunks`]).
 
+mod chunks;
 pub mod position;
 mod syntax_diff;
 
@@ -15,18 +17,22 @@ use tree_sitter::{InputEdit, Parser, Tree};
 
 use crate::analysis::{Findings, RuleSet, MAX_ANALYSED_BYTES};
 use crate::provenance::{Author, Authorship};
+use chunks::Chunk;
+pub use chunks::CHUNK_BYTES;
 pub use position::{Encoding, LineCol};
 
 pub struct Document {
     lang: Option<Lang>,
     rope: Rope,
     parser: Option<Parser>,
-    tree: Option<Tree>,
+    /// Never empty; they tile the text.
+    chunks: Vec<Chunk>,
+    chunk_bytes: usize,
+    /// Counts refreshes, to tell which chunks were parsed last.
+    clock: u64,
     version: i32,
     /// Byte ranges edited since the last refresh, in current coordinates.
     dirty: Vec<Range<usize>>,
-    /// The tree needs a reparse (edits were applied to it with `Tree::edit`).
-    stale: bool,
     pub authorship: Authorship,
     pub findings: Findings,
 }
@@ -47,20 +53,26 @@ impl Document {
             let mut parser = Parser::new();
             parser.set_language(&lang.grammar()).ok().map(|_| parser)
         });
-        let mut doc = Document {
+        Document {
             lang,
             rope: Rope::from_str(text),
             parser,
-            tree: None,
+            // The first refresh parses and analyses all of it.
+            chunks: vec![Chunk::new(0..text.len())],
+            chunk_bytes: CHUNK_BYTES,
+            clock: 0,
             version,
             dirty: std::iter::once(0..text.len()).collect(),
-            stale: true,
             authorship: Authorship::default(),
             findings: Findings::default(),
-        };
-        // Parse now, but leave the whole text dirty: the first refresh analyses all of it.
-        doc.dirty = doc.reparse();
-        doc
+        }
+    }
+
+    /// The same document cut into chunks of about `bytes` instead of [`CHUNK_BYTES`] (tests cut
+    /// small texts into many chunks).
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Document {
+        self.chunk_bytes = bytes.max(1);
+        self
     }
 
     pub fn lang(&self) -> Option<Lang> {
@@ -71,8 +83,20 @@ impl Document {
         &self.rope
     }
 
+    /// The syntax tree of the whole text, when the document is parsed in one piece (small
+    /// documents are) and its tree is kept.
     pub fn tree(&self) -> Option<&Tree> {
-        self.tree.as_ref()
+        match &self.chunks[..] {
+            [only] => only.tree.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The chunks the text is parsed in, each with its tree where it is kept.
+    pub fn chunks(&self) -> impl Iterator<Item = (Range<usize>, Option<&Tree>)> {
+        self.chunks
+            .iter()
+            .map(|c| (c.range.clone(), c.tree.as_ref()))
     }
 
     /// Whether the text is past [`MAX_ANALYSED_BYTES`]: it is kept in step with the client, but
@@ -134,17 +158,14 @@ impl Document {
         self.rope.insert(start_char, text);
         let new_end = start + text.len();
         let new_end_position = position::ts_point(&self.rope, new_end);
-        if let Some(tree) = &mut self.tree {
-            tree.edit(&InputEdit {
-                start_byte: start,
-                old_end_byte: old_end,
-                new_end_byte: new_end,
-                start_position,
-                old_end_position,
-                new_end_position,
-            });
-        }
-        self.stale = true;
+        self.edit_chunks(&InputEdit {
+            start_byte: start,
+            old_end_byte: old_end,
+            new_end_byte: new_end,
+            start_position,
+            old_end_position,
+            new_end_position,
+        });
         for r in &mut self.dirty {
             *r = shift_range(r.clone(), start, old_end, new_end);
         }
@@ -175,64 +196,152 @@ impl Document {
         }
     }
 
-    /// Reparses after edits (incrementally) and returns the byte ranges to re-analyse: the
-    /// edited ranges plus the ranges whose syntax changed.
-    fn reparse(&mut self) -> Vec<Range<usize>> {
-        let mut dirty = std::mem::take(&mut self.dirty);
-        if !self.stale {
-            return dirty;
+    /// Applies an edit to the chunks: the chunks it touches become one, to be parsed again;
+    /// those after it move. An insertion belongs to the chunk it is in (at a boundary, the one
+    /// starting there); a change touching a boundary joins both sides.
+    fn edit_chunks(&mut self, edit: &InputEdit) {
+        let (start, old_end, new_end) = (edit.start_byte, edit.old_end_byte, edit.new_end_byte);
+        let (first, last) = if start == old_end {
+            let i = self.chunks.partition_point(|c| c.range.end <= start);
+            let i = i.min(self.chunks.len() - 1);
+            (i, i)
+        } else {
+            let first = self.chunks.partition_point(|c| c.range.end < start);
+            let last = self.chunks.partition_point(|c| c.range.start <= old_end) - 1;
+            (first, last.max(first))
+        };
+        let end = self.chunks[last].range.end + new_end - old_end;
+        let joined = self.chunks.drain(first + 1..=last).count() > 0;
+        let chunk = &mut self.chunks[first];
+        chunk.range.end = end;
+        chunk.stale = true;
+        if joined {
+            chunk.tree = None;
+        } else if let Some(tree) = &mut chunk.tree {
+            tree.edit(edit);
         }
-        self.stale = false;
+        for c in &mut self.chunks[first + 1..] {
+            c.range = c.range.start + new_end - old_end..c.range.end + new_end - old_end;
+            if let Some(tree) = &mut c.tree {
+                tree.edit(edit);
+            }
+        }
+        // A chunk whose text is all gone leaves its place to its neighbours.
+        if self.chunks.len() > 1 && self.chunks[first].range.is_empty() {
+            self.chunks.remove(first);
+        }
+    }
+
+    /// Brings the trees and the findings up to date with the text: each edited chunk is
+    /// parsed again (incrementally where its tree was kept), and its findings are looked for
+    /// again where the edits and the syntax changed.
+    pub fn refresh(&mut self, rules: &RuleSet, rel_path: &str) {
+        let dirty = std::mem::take(&mut self.dirty);
+        if !self.chunks.iter().any(|c| c.stale) {
+            return;
+        }
         if self.too_large() {
             // Without a tree, the parse once the text is small again is a first parse, which
             // analyses everything.
-            self.tree = None;
+            self.chunks = vec![Chunk {
+                stale: false,
+                ..Chunk::new(0..self.rope.len_bytes())
+            }];
             self.findings.clear();
-            return Vec::new();
+            return;
         }
-        let Some(parser) = &mut self.parser else {
-            return dirty;
+        let (Some(lang), Some(parser)) = (self.lang, &mut self.parser) else {
+            self.chunks.iter_mut().for_each(|c| c.stale = false);
+            return;
         };
-        let rope = &self.rope;
-        let len = rope.len_bytes();
-        let mut read = |byte: usize, _: tree_sitter::Point| -> &[u8] {
-            if byte >= len {
-                return &[];
+        self.clock += 1;
+        let mut i = 0;
+        while i < self.chunks.len() {
+            if !self.chunks[i].stale {
+                i += 1;
+                continue;
             }
-            let (chunk, chunk_start, _, _) = rope.chunk_at_byte(byte);
-            &chunk.as_bytes()[byte - chunk_start..]
-        };
-        let new_tree = parser.parse_with_options(&mut read, self.tree.as_ref(), None);
-        match (&self.tree, &new_tree) {
-            (Some(old), Some(new)) => match syntax_diff::changed_near(old, new, &dirty) {
-                Some(changed) => dirty.extend(changed),
-                None => dirty.extend(old.changed_ranges(new).map(|r| r.start_byte..r.end_byte)),
-            },
-            // A first parse: everything is new.
-            _ => dirty.push(0..len),
+            let range = self.chunks[i].range.clone();
+            let old = self.chunks[i].tree.take();
+            let Some(tree) = chunks::parse(parser, &self.rope, &range, old.as_ref()) else {
+                self.chunks[i].stale = false;
+                i += 1;
+                continue;
+            };
+            // A syntax error may be an effect of the cut (a comment or string opened in one
+            // chunk and closed in a later one): parse again with the neighbours, doubling the
+            // text each time, until the error goes or the chunk is the whole document.
+            if tree.root_node().has_error() && self.chunks.len() > 1 {
+                let (from, to) = chunks::grow(&self.chunks, i);
+                let end = self.chunks[to].range.end;
+                let start = self.chunks[from].range.start;
+                self.chunks.drain(i + 1..=to);
+                self.chunks.drain(from..i);
+                let chunk = &mut self.chunks[from];
+                chunk.range = start..end;
+                // The tree of the smaller text is reused for the part they share.
+                chunk.tree = Some(tree);
+                chunk.joined = true;
+                i = from;
+                continue;
+            }
+            let mut changed: Vec<Range<usize>> = dirty
+                .iter()
+                .filter(|r| r.start <= range.end && r.end >= range.start)
+                .map(|r| r.start.max(range.start)..r.end.min(range.end))
+                .collect();
+            match &old {
+                _ if std::mem::take(&mut self.chunks[i].joined) => changed.push(range.clone()),
+                Some(old) => match syntax_diff::changed_near(old, &tree, &changed) {
+                    Some(near) => changed.extend(near),
+                    None => {
+                        changed.extend(old.changed_ranges(&tree).map(|r| r.start_byte..r.end_byte))
+                    }
+                },
+                // A first parse of this text: all of it is new.
+                None => changed.push(range.clone()),
+            }
+            self.findings.refresh(
+                rules,
+                lang,
+                &tree,
+                &self.rope,
+                rel_path,
+                &changed,
+                range.clone(),
+            );
+            match chunks::split(&tree, &range, self.chunk_bytes) {
+                Some(parts) => {
+                    let count = parts.len();
+                    self.chunks.splice(
+                        i..=i,
+                        parts.into_iter().map(|r| Chunk {
+                            stale: false,
+                            ..Chunk::new(r)
+                        }),
+                    );
+                    i += count;
+                }
+                None => {
+                    let chunk = &mut self.chunks[i];
+                    chunk.tree = Some(tree);
+                    chunk.stale = false;
+                    chunk.used = self.clock;
+                    i += 1;
+                }
+            }
         }
-        self.tree = new_tree;
-        dirty
-    }
-
-    /// Brings the tree and the findings up to date with the text.
-    pub fn refresh(&mut self, rules: &RuleSet, rel_path: &str) {
-        let dirty = self.reparse();
-        if let (Some(lang), Some(tree)) = (self.lang, &self.tree) {
-            self.findings
-                .refresh(rules, lang, tree, &self.rope, rel_path, &dirty);
-        }
+        chunks::evict(&mut self.chunks, chunks::TREE_BUDGET_BYTES);
     }
 
     /// Recomputes every finding from scratch (after the path or the rules changed).
     pub fn reanalyse(&mut self, rules: &RuleSet, rel_path: &str) {
-        self.reparse();
-        match (self.lang, &self.tree) {
-            (Some(lang), Some(tree)) => self
-                .findings
-                .recompute(rules, lang, tree, &self.rope, rel_path),
-            _ => self.findings.clear(),
+        self.findings.clear();
+        for chunk in &mut self.chunks {
+            chunk.stale = true;
         }
+        self.dirty = std::iter::once(0..self.rope.len_bytes()).collect();
+        self.refresh(rules, rel_path);
     }
 
     /// Converts a client position to a byte offset (clamped).

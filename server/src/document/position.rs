@@ -61,12 +61,27 @@ pub fn to_byte(rope: &Rope, pos: LineCol, enc: Encoding) -> (usize, bool) {
 
 /// The position of byte offset `byte` (clamped to the document and rounded down to a char).
 pub fn to_line_col(rope: &Rope, byte: usize, enc: Encoding) -> LineCol {
-    let ch = rope.byte_to_char(byte.min(rope.len_bytes()));
-    let line = rope.char_to_line(ch);
-    let line_start_char = rope.line_to_char(line);
+    let mut byte = byte.min(rope.len_bytes());
+    // Rounded down within its rope chunk: chunks start on char boundaries.
+    let (chunk, chunk_start, _, _) = rope.chunk_at_byte(byte);
+    while byte > chunk_start && !chunk.is_char_boundary(byte - chunk_start) {
+        byte -= 1;
+    }
+    let line = rope.byte_to_line(byte);
+    let line_start = rope.line_to_byte(line);
     let col = match enc {
-        Encoding::Utf8 => rope.char_to_byte(ch) - rope.char_to_byte(line_start_char),
-        Encoding::Utf16 => rope.char_to_utf16_cu(ch) - rope.char_to_utf16_cu(line_start_char),
+        Encoding::Utf8 => byte - line_start,
+        // Publishing converts every finding's range on each change: reading a line's few chars
+        // is quicker than three more walks down the rope, except on very long lines.
+        Encoding::Utf16 if byte - line_start <= 1024 => rope
+            .byte_slice(line_start..byte)
+            .chars()
+            .map(char::len_utf16)
+            .sum(),
+        Encoding::Utf16 => {
+            rope.char_to_utf16_cu(rope.byte_to_char(byte))
+                - rope.char_to_utf16_cu(rope.byte_to_char(line_start))
+        }
     };
     LineCol {
         line: line as u32,

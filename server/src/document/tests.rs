@@ -376,6 +376,135 @@ proptest! {
 
 }
 
+/// The parse of `range` of `text` alone, as a chunk is parsed.
+fn fresh_chunk_sexp(lang: Lang, text: &str, range: std::ops::Range<usize>) -> String {
+    let rope = Rope::from_str(text);
+    let mut parser = Parser::new();
+    parser.set_language(&lang.grammar()).unwrap();
+    let included = [tree_sitter::Range {
+        start_byte: range.start,
+        end_byte: range.end,
+        start_point: position::ts_point(&rope, range.start),
+        end_point: position::ts_point(&rope, range.end),
+    }];
+    if range.start > 0 || range.end < text.len() {
+        parser.set_included_ranges(&included).unwrap();
+    }
+    parser.parse(text, None).unwrap().root_node().to_sexp()
+}
+
+/// Like [`run_differential`], with the document cut into chunks of about `chunk_bytes`: chunks
+/// are joined, split and re-parsed on their own as the edits go. After every refresh the chunks
+/// tile the text, each kept tree equals a fresh parse of its chunk alone (where that parse is
+/// error-free), and whenever the whole text parses without errors the findings are exactly those
+/// of a parse of the whole.
+fn run_chunked_differential(
+    lang: Lang,
+    initial: &str,
+    edits: &[Edit],
+    enc: Encoding,
+    chunk_bytes: usize,
+) -> Result<(), TestCaseError> {
+    let rules = RuleSet::builtin().unwrap();
+    let heuristic = BulkEditHeuristic::default();
+    let classify = |t: &str| heuristic.classify(t);
+    let mut doc = Document::new(initial, Some(lang), 0).with_chunk_bytes(chunk_bytes);
+    doc.refresh(&rules, "db/x.sql");
+    let mut reference = initial.to_string();
+    let mut undo: Vec<(usize, usize, String)> = Vec::new();
+    let check = |doc: &mut Document, reference: &str| -> Result<(), TestCaseError> {
+        prop_assert_eq!(doc.text().to_string(), reference);
+        doc.refresh(&rules, "db/x.sql");
+        let mut at = 0;
+        for (range, tree) in doc.chunks() {
+            prop_assert_eq!(range.start, at, "chunks tile the text");
+            at = range.end;
+            if let Some(tree) = tree {
+                let fresh = fresh_chunk_sexp(lang, reference, range.clone());
+                if reparse_matches_fresh_parse(lang)
+                    && !fresh.contains("ERROR")
+                    && !fresh.contains("MISSING")
+                {
+                    prop_assert_eq!(tree.root_node().to_sexp(), fresh, "chunk {:?}", range);
+                }
+            }
+        }
+        prop_assert_eq!(at, reference.len(), "chunks tile the text");
+        let fresh = fresh_sexp(lang, reference);
+        if reparse_matches_fresh_parse(lang)
+            && !fresh.contains("ERROR")
+            && !fresh.contains("MISSING")
+        {
+            prop_assert_eq!(
+                incremental_findings(doc),
+                full_findings(&rules, lang, reference)
+            );
+        }
+        Ok(())
+    };
+    check(&mut doc, &reference)?;
+    for edit in edits {
+        let a = reference_offset(&reference, edit.from, enc);
+        let b = reference_offset(&reference, edit.to, enc);
+        let (start, end) = (a.min(b), a.max(b));
+        undo.push((
+            start,
+            start + edit.text.len(),
+            reference[start..end].to_string(),
+        ));
+        reference.replace_range(start..end, &edit.text);
+        doc.apply_change(Some((edit.from, edit.to)), &edit.text, enc, &classify);
+        if edit.refresh_after {
+            check(&mut doc, &reference)?;
+        }
+    }
+    check(&mut doc, &reference)?;
+    while let Some((start, end, text)) = undo.pop() {
+        reference.replace_range(start..end, &text);
+        doc.apply_bytes(start, end, &text, Author::Human);
+        if undo.len().is_multiple_of(2) {
+            check(&mut doc, &reference)?;
+        }
+    }
+    check(&mut doc, &reference)?;
+    prop_assert_eq!(&reference, initial);
+    if reparse_matches_fresh_parse(lang) {
+        prop_assert_eq!(
+            incremental_findings(&doc),
+            full_findings(&rules, lang, initial)
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sql_edits_in_chunks_keep_findings_equal_to_a_parse_of_the_whole(
+        initial in text_from(SQL_STATEMENTS), edits in edits(SQL_FRAGMENTS), enc in encoding(),
+        chunk_bytes in 8usize..80
+    ) {
+        run_chunked_differential(Lang::Sql, &initial, &edits, enc, chunk_bytes)?;
+    }
+
+    #[test]
+    fn python_edits_in_chunks_keep_findings_equal_to_a_parse_of_the_whole(
+        initial in text_from(PY_STATEMENTS), edits in edits(PY_FRAGMENTS), enc in encoding(),
+        chunk_bytes in 8usize..80
+    ) {
+        run_chunked_differential(Lang::Python, &initial, &edits, enc, chunk_bytes)?;
+    }
+
+    #[test]
+    fn shell_edits_in_chunks_keep_the_chunks_whole(
+        initial in text_from(SH_STATEMENTS), edits in edits(SH_FRAGMENTS), enc in encoding(),
+        chunk_bytes in 8usize..80
+    ) {
+        run_chunked_differential(Lang::Bash, &initial, &edits, enc, chunk_bytes)?;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -400,6 +529,7 @@ proptest! {
         let byte = position::to_byte(&rope, pos, enc).0;
         prop_assert_eq!(byte, reference_offset(&text, pos, enc));
         let back = position::to_line_col(&rope, byte, enc);
+        prop_assert_eq!(back, reference_position(&text, byte, enc));
         prop_assert_eq!(position::to_byte(&rope, back, enc), (byte, false));
     }
 }
@@ -555,4 +685,123 @@ fn an_edit_in_the_extended_part_of_a_finding_rechecks_it() {
     );
     doc.refresh(&rules, "a.sql");
     assert_eq!(grants(&doc), ["GRANT SELECT ON users TO PUBLIC;"]);
+}
+
+/// Fails naming only the findings that differ (whole lists run to thousands of lines).
+#[track_caller]
+fn assert_same_findings(incremental: Snapshot, full: Snapshot) {
+    let only_incremental: Vec<_> = incremental.iter().filter(|f| !full.contains(f)).collect();
+    let only_full: Vec<_> = full.iter().filter(|f| !incremental.contains(f)).collect();
+    assert!(
+        only_incremental.is_empty() && only_full.is_empty() && incremental.len() == full.len(),
+        "kept up to date only: {only_incremental:?}\nparse of the whole only: {only_full:?}"
+    );
+}
+
+#[test]
+fn a_long_document_is_parsed_in_chunks_and_an_edit_reparses_only_its_own() {
+    let rules = RuleSet::builtin().unwrap();
+    let text: String = (0..200)
+        .map(|i| format!("DELETE FROM t{i} WHERE id = {i};\nDROP TABLE old_{i};\n"))
+        .collect();
+    let mut doc = Document::new(&text, Some(Lang::Sql), 0).with_chunk_bytes(256);
+    doc.refresh(&rules, "db/x.sql");
+    let count = doc.chunks().count();
+    assert!(count > 20, "{count} chunks");
+    // The parse at open is split up; no tree is kept until a chunk is edited.
+    assert_eq!(doc.chunks().filter(|(_, t)| t.is_some()).count(), 0);
+    assert_eq!(doc.findings.items().len(), 200);
+    let middle = text.find("DROP TABLE old_100").unwrap();
+    doc.apply_bytes(middle + 11, middle + 11, "x", Author::Human);
+    doc.refresh(&rules, "db/x.sql");
+    let kept: Vec<_> = doc
+        .chunks()
+        .filter(|(_, t)| t.is_some())
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].contains(&middle), "{kept:?}");
+    let reference = doc.text().to_string();
+    assert_same_findings(
+        incremental_findings(&doc),
+        full_findings(&rules, Lang::Sql, &reference),
+    );
+}
+
+#[test]
+fn an_unclosed_string_joins_the_chunks_it_runs_into_until_it_is_closed() {
+    let rules = RuleSet::builtin().unwrap();
+    let text: String = (0..60)
+        .map(|i| format!("def f{i}():\n    os.system('rm -rf /srv/{i}')\n\n"))
+        .collect();
+    let mut doc = Document::new(&text, Some(Lang::Python), 0).with_chunk_bytes(200);
+    doc.refresh(&rules, "db/x.sql");
+    let before = doc.chunks().count();
+    assert!(before > 5, "{before} chunks");
+    let all = full_findings(&rules, Lang::Python, &text);
+    assert!(all.len() >= 60);
+    assert_eq!(incremental_findings(&doc), all);
+    // A docstring opened before f30 and not yet closed: a parse of the whole reads everything
+    // after it as a string.
+    let at = text.find("def f30").unwrap();
+    doc.apply_bytes(at, at, "\"\"\"\n", Author::Human);
+    doc.refresh(&rules, "db/x.sql");
+    let open = doc.text().to_string();
+    assert_same_findings(
+        incremental_findings(&doc),
+        full_findings(&rules, Lang::Python, &open),
+    );
+    // Closed again: every function is code once more, and the text is cut into chunks again.
+    let end = doc.text().len_bytes();
+    doc.apply_bytes(end, end, "\"\"\"\n", Author::Human);
+    doc.refresh(&rules, "db/x.sql");
+    let closed = doc.text().to_string();
+    assert_same_findings(
+        incremental_findings(&doc),
+        full_findings(&rules, Lang::Python, &closed),
+    );
+    let at = closed.find("\"\"\"").unwrap();
+    doc.apply_bytes(at, at + 4, "", Author::Human);
+    let end = doc.text().len_bytes();
+    doc.apply_bytes(end - 4, end, "", Author::Human);
+    doc.refresh(&rules, "db/x.sql");
+    assert_eq!(doc.text().to_string(), text);
+    assert_eq!(incremental_findings(&doc), all);
+    assert!(doc.chunks().count() > 5);
+}
+
+#[test]
+fn a_block_comment_across_chunks_hides_what_it_covers_and_chunks_come_back() {
+    let rules = RuleSet::builtin().unwrap();
+    let text: String = (0..100)
+        .map(|i| format!("DELETE FROM t{i} WHERE id = {i};\nDROP TABLE old_{i};\n"))
+        .collect();
+    let mut doc = Document::new(&text, Some(Lang::Sql), 0).with_chunk_bytes(256);
+    doc.refresh(&rules, "db/x.sql");
+    let before = doc.chunks().count();
+    assert!(before > 10, "{before} chunks");
+    // Opened in one chunk, closed at the end: every chunk after the first is comment.
+    let at = text.find("DELETE FROM t50 ").unwrap();
+    doc.apply_bytes(at, at, "/*\n", Author::Human);
+    let end = doc.text().len_bytes();
+    doc.apply_bytes(end, end, "*/\n", Author::Human);
+    doc.refresh(&rules, "db/x.sql");
+    let commented = doc.text().to_string();
+    assert_same_findings(
+        incremental_findings(&doc),
+        full_findings(&rules, Lang::Sql, &commented),
+    );
+    assert_eq!(doc.findings.items().len(), 50);
+    assert!(doc.chunks().count() < before);
+    doc.apply_bytes(at, at + 3, "", Author::Human);
+    let end = doc.text().len_bytes();
+    doc.apply_bytes(end - 3, end, "", Author::Human);
+    doc.refresh(&rules, "db/x.sql");
+    assert_eq!(doc.text().to_string(), text);
+    assert_same_findings(
+        incremental_findings(&doc),
+        full_findings(&rules, Lang::Sql, &text),
+    );
+    assert_eq!(doc.findings.items().len(), 100);
+    assert!(doc.chunks().count() > 10);
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
-use lsp_types::notification::{PublishDiagnostics, ShowMessage};
+use lsp_types::notification::ShowMessage;
 use lsp_types::{DidChangeTextDocumentParams, MessageType, ShowMessageParams, Url};
 use serde::Deserialize;
 
@@ -52,7 +52,13 @@ impl Client {
 
     pub fn publish(&self, session: &Session, uri: &Url) {
         if let Some(params) = session.diagnostics(uri) {
-            self.notify::<PublishDiagnostics>(params);
+            if self
+                .sender
+                .send(Outgoing::Publish(Box::new(params)))
+                .is_err()
+            {
+                tracing::warn!("client connection closed; diagnostics dropped");
+            }
         }
         if let Some(open) = session.docs.get(uri) {
             let counts = session.counts_of(open);

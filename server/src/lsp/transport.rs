@@ -16,6 +16,9 @@ const MAX_MESSAGE_BYTES: usize = 512 << 20;
 pub enum Outgoing {
     Message(Message),
     Raw(Value),
+    /// Diagnostics, serialized here rather than on the main loop: a document with hundreds of
+    /// findings is published on every change, and going through a `Value` doubles the work.
+    Publish(Box<lsp_types::PublishDiagnosticsParams>),
     /// Flush and stop: the reader may still hold a sender while it blocks on stdin.
     Close,
 }
@@ -59,6 +62,11 @@ pub fn stdio() -> (Connection, IoThreads) {
                 match msg {
                     Outgoing::Message(m) => m.write(&mut w)?,
                     Outgoing::Raw(v) => write_raw(&mut w, &v)?,
+                    Outgoing::Publish(params) => write_notification(
+                        &mut w,
+                        <lsp_types::notification::PublishDiagnostics as lsp_types::notification::Notification>::METHOD,
+                        &params,
+                    )?,
                     Outgoing::Close => break,
                 }
             }
@@ -85,6 +93,26 @@ pub fn stdio() -> (Connection, IoThreads) {
 
 fn write_raw(w: &mut impl Write, v: &Value) -> io::Result<()> {
     let body = serde_json::to_string(v)?;
+    write!(w, "Content-Length: {}\r\n\r\n{}", body.len(), body)?;
+    w.flush()
+}
+
+fn write_notification(
+    w: &mut impl Write,
+    method: &str,
+    params: &impl serde::Serialize,
+) -> io::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Notification<'a, P> {
+        jsonrpc: &'static str,
+        method: &'a str,
+        params: &'a P,
+    }
+    let body = serde_json::to_string(&Notification {
+        jsonrpc: "2.0",
+        method,
+        params,
+    })?;
     write!(w, "Content-Length: {}\r\n\r\n{}", body.len(), body)?;
     w.flush()
 }
