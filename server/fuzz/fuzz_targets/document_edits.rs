@@ -1,7 +1,8 @@
 //! Edits of any shape, in either position encoding, applied to a document and to a plain
 //! string: the rope must equal the string after every edit, the incremental tree a fresh parse
 //! (for text that parses cleanly) and the incremental findings a full analysis. Out-of-range
-//! positions clamp.
+//! positions clamp. Documents are also cut into chunks of a few bytes, so joining, growing and
+//! cutting chunks is fuzzed on small texts: their findings must equal a full analysis too.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -17,6 +18,8 @@ use libfuzzer_sys::fuzz_target;
 struct Input {
     lang: u8,
     utf16: bool,
+    /// Chunks of `8 + n` bytes instead of the default.
+    chunk_bytes: Option<u8>,
     initial: String,
     edits: Vec<Edit>,
 }
@@ -133,7 +136,10 @@ fn check(doc: &mut Document, lang: Lang, reference: &str, refresh: bool) {
     }
     let rules = rules();
     doc.refresh(rules, REL_PATH);
-    let tree = doc.tree().expect("a document with a grammar has a tree");
+    let Some(tree) = doc.tree() else {
+        check_chunks(doc, lang, reference);
+        return;
+    };
     // The root need not span the whole text (YAML's stops before trailing blanks after an
     // error, lexers stop at a NUL byte); where it ends is compared with a fresh parse below.
     assert!(tree.root_node().end_byte() <= reference.len());
@@ -173,6 +179,32 @@ fn check(doc: &mut Document, lang: Lang, reference: &str, refresh: bool) {
     );
 }
 
+/// A document in several chunks: they tile the text, and on text without syntax errors the
+/// findings are those of a parse of the whole.
+fn check_chunks(doc: &Document, lang: Lang, reference: &str) {
+    let mut at = 0;
+    for (range, _) in doc.chunks() {
+        assert_eq!(range.start, at, "chunks do not tile the text");
+        at = range.end;
+    }
+    assert_eq!(at, reference.len(), "chunks do not cover the text");
+    if !reparse_matches_fresh_parse(lang) {
+        return;
+    }
+    let fresh = fresh_tree(lang, reference);
+    let fresh_sexp = fresh.root_node().to_sexp();
+    if fresh_sexp.contains("ERROR") || fresh_sexp.contains("MISSING") {
+        return;
+    }
+    let whole = 0..reference.len().max(1);
+    let full = rules().find(lang, &fresh, reference.as_bytes(), REL_PATH, Some(whole));
+    assert_eq!(
+        snapshot(doc.findings.items()),
+        snapshot(&full),
+        "findings of the chunks differ from a fresh analysis of the whole"
+    );
+}
+
 fuzz_target!(
     // Compile every rule query before the first input, whose time limit it would use up.
     init: {
@@ -191,6 +223,9 @@ fuzz_target!(
     let heuristic = BulkEditHeuristic::default();
     let classify = |t: &str| heuristic.classify(t);
     let mut doc = Document::new(&input.initial, Some(lang), 0);
+    if let Some(n) = input.chunk_bytes {
+        doc = doc.with_chunk_bytes(8 + usize::from(n));
+    }
     let mut reference = input.initial.clone();
     check(&mut doc, lang, &reference, true);
     for (i, edit) in input.edits.iter().enumerate() {

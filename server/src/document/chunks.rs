@@ -98,6 +98,61 @@ pub fn grow(chunks: &[Chunk], i: usize) -> (usize, usize) {
     (from, to)
 }
 
+/// Where to cut the first chunk off `range` (of a text not parsed yet) without parsing all of
+/// it: a window twice the chunk size is parsed, and the cut goes before its last top-level node
+/// that starts a line at least `chunk_bytes` in, with no error before it. The window doubles
+/// until there is such a node. Returns the cut and the window's parse, `None` when the window
+/// would be the whole range.
+pub fn first_cut(
+    parser: &mut Parser,
+    rope: &Rope,
+    range: &Range<usize>,
+    chunk_bytes: usize,
+) -> Option<(usize, Tree)> {
+    let mut window = 2 * chunk_bytes;
+    loop {
+        let at = (range.start + window).min(rope.len_bytes());
+        let line = rope.byte_to_line(at);
+        let end = if line + 1 < rope.len_lines() {
+            rope.line_to_byte(line + 1)
+        } else {
+            rope.len_bytes()
+        };
+        if end >= range.end {
+            return None;
+        }
+        let tree = parse(parser, rope, &(range.start..end), None)?;
+        if let Some(cut) = last_cut(&tree, range.start + chunk_bytes) {
+            return Some((cut, tree));
+        }
+        window *= 2;
+    }
+}
+
+/// The start of the last top-level node of `tree` that starts a line at or after `from`, with
+/// no syntax error in any node before it.
+fn last_cut(tree: &Tree, from: usize) -> Option<usize> {
+    let root = tree.root_node();
+    if root.is_error() {
+        return None;
+    }
+    let mut cut = None;
+    let mut cursor = root.walk();
+    if !cursor.goto_first_child() {
+        return None;
+    }
+    loop {
+        let node = cursor.node();
+        // Every node before this one is whole and error-free.
+        if node.start_byte() >= from && node.start_position().column == 0 {
+            cut = Some(node.start_byte());
+        }
+        if node.has_error() || !cursor.goto_next_sibling() {
+            return cut;
+        }
+    }
+}
+
 /// Where to cut `range` (parsed as `tree`) into chunks of at least `chunk_bytes`: before
 /// top-level nodes that start a line, between error-free nodes. `None` when the range is small
 /// enough, has errors, or has no such place.
@@ -130,9 +185,9 @@ pub fn split(tree: &Tree, range: &Range<usize>, chunk_bytes: usize) -> Option<Ve
     Some(cuts.windows(2).map(|w| w[0]..w[1]).collect())
 }
 
-/// Drops the trees of chunks edited longest ago once the kept ones cover more than `budget`
-/// bytes; the chunk used last keeps its tree.
-pub fn evict(chunks: &mut [Chunk], budget: usize) {
+/// Drops the trees of chunks parsed longest ago once the kept ones cover more than `budget`
+/// bytes; the chunk parsed last keeps its tree. Returns the bytes the kept trees cover.
+pub fn evict(chunks: &mut [Chunk], budget: usize) -> usize {
     let mut kept: Vec<(u64, usize)> = chunks
         .iter()
         .enumerate()
@@ -142,9 +197,12 @@ pub fn evict(chunks: &mut [Chunk], budget: usize) {
     kept.sort_unstable_by(|a, b| b.cmp(a));
     let mut total = 0;
     for (n, (_, i)) in kept.into_iter().enumerate() {
-        total += chunks[i].range.len();
-        if n > 0 && total > budget {
+        let len = chunks[i].range.len();
+        if n > 0 && total + len > budget {
             chunks[i].tree = None;
+        } else {
+            total += len;
         }
     }
+    total
 }

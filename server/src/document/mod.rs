@@ -254,14 +254,29 @@ impl Document {
             self.chunks.iter_mut().for_each(|c| c.stale = false);
             return;
         };
-        self.clock += 1;
         let mut i = 0;
+        let mut kept = 0;
         while i < self.chunks.len() {
             if !self.chunks[i].stale {
                 i += 1;
                 continue;
             }
             let range = self.chunks[i].range.clone();
+            // A long text not parsed yet (a document just opened) is cut as it is read, so no
+            // tree of all of it is ever built.
+            if self.chunks[i].tree.is_none() && range.len() > 2 * self.chunk_bytes {
+                if let Some((cut, window)) =
+                    chunks::first_cut(parser, &self.rope, &range, self.chunk_bytes)
+                {
+                    let chunk = &mut self.chunks[i];
+                    chunk.range = range.start..cut;
+                    // The window's parse is reused for the chunk's; all of its text is new.
+                    chunk.tree = Some(window);
+                    chunk.joined = true;
+                    self.chunks.insert(i + 1, Chunk::new(cut..range.end));
+                    continue;
+                }
+            }
             let old = self.chunks[i].tree.take();
             let Some(tree) = chunks::parse(parser, &self.rope, &range, old.as_ref()) else {
                 self.chunks[i].stale = false;
@@ -326,7 +341,14 @@ impl Document {
                     let chunk = &mut self.chunks[i];
                     chunk.tree = Some(tree);
                     chunk.stale = false;
+                    self.clock += 1;
                     chunk.used = self.clock;
+                    kept += range.len();
+                    // Trees are let go as soon as they are over the budget, so opening a long
+                    // document never holds more than the budget's worth of them.
+                    if kept > chunks::TREE_BUDGET_BYTES {
+                        kept = chunks::evict(&mut self.chunks, chunks::TREE_BUDGET_BYTES);
+                    }
                     i += 1;
                 }
             }
