@@ -371,6 +371,11 @@ impl Document {
         position::to_byte(&self.rope, pos, enc).0
     }
 
+    /// Converts a byte range to client positions.
+    pub fn positions(&self, bytes: Range<usize>, enc: Encoding) -> (LineCol, LineCol) {
+        position::to_line_col_range(&self.rope, bytes, enc)
+    }
+
     /// Converts a byte offset to a client position.
     pub fn position(&self, byte: usize, enc: Encoding) -> LineCol {
         position::to_line_col(&self.rope, byte, enc)

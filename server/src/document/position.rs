@@ -89,6 +89,35 @@ pub fn to_line_col(rope: &Rope, byte: usize, enc: Encoding) -> LineCol {
     }
 }
 
+/// The positions of both ends of `range`. A range within one line (most findings) reads its
+/// own few chars for the end instead of walking the rope again.
+pub fn to_line_col_range(
+    rope: &Rope,
+    range: std::ops::Range<usize>,
+    enc: Encoding,
+) -> (LineCol, LineCol) {
+    let start = to_line_col(rope, range.start, enc);
+    let (from, to) = (
+        range.start.min(rope.len_bytes()),
+        range.end.min(rope.len_bytes()),
+    );
+    let on_char = |b: usize| {
+        let (chunk, chunk_start, _, _) = rope.chunk_at_byte(b);
+        chunk.is_char_boundary(b - chunk_start)
+    };
+    if from <= to && to - from <= 1024 && on_char(from) && on_char(to) {
+        let slice = rope.byte_slice(from..to);
+        if !slice.bytes().any(|b| b == b'\n' || b == b'\r') {
+            let width: usize = match enc {
+                Encoding::Utf8 => to - from,
+                Encoding::Utf16 => slice.chars().map(char::len_utf16).sum(),
+            };
+            return (start, LineCol::new(start.line, start.col + width as u32));
+        }
+    }
+    (start, to_line_col(rope, range.end, enc))
+}
+
 /// Chars in line `line` without its line break.
 fn content_len_chars(rope: &Rope, line: usize) -> usize {
     let slice = rope.line(line);

@@ -530,6 +530,11 @@ proptest! {
         prop_assert_eq!(byte, reference_offset(&text, pos, enc));
         let back = position::to_line_col(&rope, byte, enc);
         prop_assert_eq!(back, reference_position(&text, byte, enc));
+        let end = position::to_byte(&rope, LineCol::new(line, col + 7), enc).0.max(byte);
+        prop_assert_eq!(
+            position::to_line_col_range(&rope, byte..end, enc),
+            (back, reference_position(&text, end, enc))
+        );
         prop_assert_eq!(position::to_byte(&rope, back, enc), (byte, false));
     }
 }

@@ -10,11 +10,11 @@ pub fn line_col(p: Position) -> LineCol {
 }
 
 pub fn range(doc: &Document, bytes: std::ops::Range<usize>, enc: Encoding) -> Range {
-    let to = |b| {
-        let lc = doc.position(b, enc);
-        Position::new(lc.line, lc.col)
-    };
-    Range::new(to(bytes.start), to(bytes.end))
+    let (start, end) = doc.positions(bytes, enc);
+    Range::new(
+        Position::new(start.line, start.col),
+        Position::new(end.line, end.col),
+    )
 }
 
 pub fn severity(s: Severity) -> lsp_types::DiagnosticSeverity {

@@ -409,19 +409,22 @@ impl Session {
         let open = self.docs.get(uri)?;
         let policy = self.policy_config(open);
         let findings = self.findings_of(open);
+        // One parse of each rule's page address, not one per finding.
+        let mut pages: HashMap<&str, Option<Url>> = HashMap::new();
         let diagnostics = deduplicate(&findings)
             .into_iter()
             .filter_map(|f| {
                 let author = open.doc.authorship.author_of(f.range.clone());
                 let verdict = policy::judge(f, &author, &self.signoff_state(open, f), &policy)?;
                 let (range, data) = self.locate(uri, open, f);
+                let page = pages
+                    .entry(f.rule.id())
+                    .or_insert_with(|| Url::parse(&f.rule.docs_url()).ok());
                 Some(Diagnostic {
                     range,
                     severity: Some(convert::severity(verdict.severity)),
                     code: Some(NumberOrString::String(f.rule.id().to_string())),
-                    code_description: Url::parse(&f.rule.docs_url())
-                        .ok()
-                        .map(|href| CodeDescription { href }),
+                    code_description: page.clone().map(|href| CodeDescription { href }),
                     source: Some("countersign".into()),
                     message: verdict.message,
                     data: serde_json::to_value(data).ok(),
