@@ -152,15 +152,9 @@ fn check(doc: &mut Document, lang: Lang, reference: &str, refresh: bool) {
         snapshot(&over_own_tree),
         "incremental findings differ from a full query over the same tree"
     );
-    if !reparse_matches_fresh_parse(lang) {
+    let Some((fresh, fresh_sexp)) = clean_fresh_parse(lang, reference) else {
         return;
-    }
-    let fresh = fresh_tree(lang, reference);
-    let fresh_sexp = fresh.root_node().to_sexp();
-    // Error recovery depends on which subtrees were reused: only clean text has one answer.
-    if fresh_sexp.contains("ERROR") || fresh_sexp.contains("MISSING") {
-        return;
-    }
+    };
     assert_eq!(
         tree.root_node().to_sexp(),
         fresh_sexp,
@@ -179,6 +173,17 @@ fn check(doc: &mut Document, lang: Lang, reference: &str, refresh: bool) {
     );
 }
 
+/// A fresh parse of `reference` and its s-expression, when it has one answer to compare with:
+/// error recovery depends on which subtrees were reused, so only clean text has one.
+fn clean_fresh_parse(lang: Lang, reference: &str) -> Option<(tree_sitter::Tree, String)> {
+    if !reparse_matches_fresh_parse(lang) {
+        return None;
+    }
+    let fresh = fresh_tree(lang, reference);
+    let sexp = fresh.root_node().to_sexp();
+    (!sexp.contains("ERROR") && !sexp.contains("MISSING")).then_some((fresh, sexp))
+}
+
 /// A document in several chunks: they tile the text, and on text without syntax errors the
 /// findings are those of a parse of the whole.
 fn check_chunks(doc: &Document, lang: Lang, reference: &str) {
@@ -188,14 +193,9 @@ fn check_chunks(doc: &Document, lang: Lang, reference: &str) {
         at = range.end;
     }
     assert_eq!(at, reference.len(), "chunks do not cover the text");
-    if !reparse_matches_fresh_parse(lang) {
+    let Some((fresh, _)) = clean_fresh_parse(lang, reference) else {
         return;
-    }
-    let fresh = fresh_tree(lang, reference);
-    let fresh_sexp = fresh.root_node().to_sexp();
-    if fresh_sexp.contains("ERROR") || fresh_sexp.contains("MISSING") {
-        return;
-    }
+    };
     let whole = 0..reference.len().max(1);
     let full = rules().find(lang, &fresh, reference.as_bytes(), REL_PATH, Some(whole));
     assert_eq!(
