@@ -138,6 +138,53 @@ fn every_analysed_version_is_published_with_its_version() {
     assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
 }
 
+/// A long document is parsed in chunks. A comment opened near the top and closed at the end
+/// hides everything between once the client pauses, as a parse of the whole file would, and
+/// the findings come back when it is removed.
+#[test]
+fn a_comment_across_a_long_document_hides_its_findings_once_the_client_pauses() {
+    let repo = git_repo();
+    let uri = url(&repo.path().join("a.sql"));
+    let (mut client, _) = Client::initialized(repo.path(), None);
+    let lines = 6000;
+    let text: String = (0..lines)
+        .map(|i| match i % 100 {
+            0 => format!("DROP TABLE t{i};\n"),
+            _ => format!("SELECT {i} FROM t;\n"),
+        })
+        .collect();
+    client.open(&uri, "sql", &text);
+    assert_eq!(client.diagnostics(&uri, 0).len(), lines / 100);
+    client.change(
+        &uri,
+        1,
+        json!([
+            {"range": range(150, 0, 150, 0), "text": "/*\n"},
+            {"range": range(lines as u32 + 1, 0, lines as u32 + 1, 0), "text": "*/\n"},
+        ]),
+    );
+    // Two DROPs stay, those before line 150 (at once, or after the pause that settles it).
+    let settled = client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["version"] == 1
+            && m["params"]["diagnostics"].as_array().map(Vec::len) == Some(2)
+    });
+    assert_eq!(settled["params"]["uri"], uri.as_str());
+    client.change(
+        &uri,
+        2,
+        json!([
+            {"range": range(lines as u32 + 1, 0, lines as u32 + 2, 0), "text": ""},
+            {"range": range(150, 0, 151, 0), "text": ""},
+        ]),
+    );
+    client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["version"] == 2
+            && m["params"]["diagnostics"].as_array().map(Vec::len) == Some(lines / 100)
+    });
+}
+
 #[test]
 fn code_action_requests_signoff_and_writes_the_ledger() {
     let repo = git_repo();

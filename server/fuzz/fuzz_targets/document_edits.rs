@@ -136,6 +136,8 @@ fn check(doc: &mut Document, lang: Lang, reference: &str, refresh: bool) {
     }
     let rules = rules();
     doc.refresh(rules, REL_PATH);
+    // What the server does once the user pauses; until then an error may stay local.
+    doc.settle(rules, REL_PATH);
     let Some(tree) = doc.tree() else {
         check_chunks(doc, lang, reference);
         return;

@@ -24,6 +24,10 @@ use super::position::ts_point;
 /// A chunk grows to at least this many bytes of whole top-level nodes before a boundary.
 pub const CHUNK_BYTES: usize = 4096;
 
+/// While typing, a chunk with a syntax error is parsed again with its neighbours up to this many
+/// chunks' worth of text; the rest waits for [`super::Document::settle`].
+pub const GROWTH_CAP_CHUNKS: usize = 16;
+
 /// Trees are kept for the chunks edited last, up to this many bytes of their text (the chunk
 /// edited last keeps its tree whatever its size): a tree costs 20–40 bytes per byte of text.
 pub const TREE_BUDGET_BYTES: usize = 64 * 1024;
@@ -37,6 +41,8 @@ pub struct Chunk {
     pub stale: bool,
     /// Joined with its neighbours since it was last analysed: all of its text is to be queried.
     pub joined: bool,
+    /// Its parse has a syntax error that a parse with more text around it might resolve.
+    pub unsettled: bool,
     /// When it was last parsed, for keeping the trees of the chunks edited last.
     pub used: u64,
 }
@@ -48,6 +54,7 @@ impl Chunk {
             tree: None,
             stale: true,
             joined: false,
+            unsettled: false,
             used: 0,
         }
     }

@@ -235,7 +235,38 @@ impl Document {
     /// Brings the trees and the findings up to date with the text: each edited chunk is
     /// parsed again (incrementally where its tree was kept), and its findings are looked for
     /// again where the edits and the syntax changed.
+    ///
+    /// A chunk with a syntax error is parsed again with its neighbours only up to
+    /// [`chunks::GROWTH_CAP_CHUNKS`] chunks: an error typed a moment ago must not cost a parse
+    /// of the whole document on the keystroke that made it. The document is then
+    /// [unsettled](Document::unsettled) until [`Document::settle`] finishes the job.
     pub fn refresh(&mut self, rules: &RuleSet, rel_path: &str) {
+        self.update(
+            rules,
+            rel_path,
+            chunks::GROWTH_CAP_CHUNKS * self.chunk_bytes,
+        );
+    }
+
+    /// Whether a syntax error was left in a chunk that a parse with more of the text around it
+    /// might resolve (a comment opened here and closed far away): [`Document::settle`] decides.
+    pub fn unsettled(&self) -> bool {
+        self.chunks.iter().any(|c| c.unsettled)
+    }
+
+    /// Grows every chunk left with a syntax error until the error goes or the chunk is the
+    /// whole document, so the findings are exactly those of a parse of the whole wherever it
+    /// has no error. For when the user pauses; `reanalyse` does it at once.
+    pub fn settle(&mut self, rules: &RuleSet, rel_path: &str) {
+        for chunk in &mut self.chunks {
+            if chunk.unsettled {
+                chunk.stale = true;
+            }
+        }
+        self.update(rules, rel_path, usize::MAX);
+    }
+
+    fn update(&mut self, rules: &RuleSet, rel_path: &str, growth_cap: usize) {
         let dirty = std::mem::take(&mut self.dirty);
         if !self.chunks.iter().any(|c| c.stale) {
             return;
@@ -286,7 +317,11 @@ impl Document {
             // A syntax error may be an effect of the cut (a comment or string opened in one
             // chunk and closed in a later one): parse again with the neighbours, doubling the
             // text each time, until the error goes or the chunk is the whole document.
-            if tree.root_node().has_error() && self.chunks.len() > 1 {
+            let error = tree.root_node().has_error();
+            self.chunks[i].unsettled = false;
+            if error && self.chunks.len() > 1 && range.len() >= growth_cap {
+                self.chunks[i].unsettled = true;
+            } else if error && self.chunks.len() > 1 {
                 let (from, to) = chunks::grow(&self.chunks, i);
                 let end = self.chunks[to].range.end;
                 let start = self.chunks[from].range.start;
@@ -356,14 +391,15 @@ impl Document {
         chunks::evict(&mut self.chunks, chunks::TREE_BUDGET_BYTES);
     }
 
-    /// Recomputes every finding from scratch (after the path or the rules changed).
+    /// Recomputes every finding from scratch (at open, after the path or the rules changed),
+    /// settled.
     pub fn reanalyse(&mut self, rules: &RuleSet, rel_path: &str) {
         self.findings.clear();
         for chunk in &mut self.chunks {
             chunk.stale = true;
         }
         self.dirty = std::iter::once(0..self.rope.len_bytes()).collect();
-        self.refresh(rules, rel_path);
+        self.update(rules, rel_path, usize::MAX);
     }
 
     /// Converts a client position to a byte offset (clamped).

@@ -178,12 +178,21 @@ pub fn run() -> anyhow::Result<i32> {
         session: None,
         shutdown: false,
         rules,
+        settle_failed: false,
     };
     let mut code = 1;
     let mut next: Option<Message> = None;
     loop {
         let message = match next.take() {
             Some(m) => m,
+            None if state.unsettled() => match connection.receiver.recv_timeout(SETTLE_AFTER) {
+                Ok(m) => m,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    state.settle(&client);
+                    continue;
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            },
             None => match connection.receiver.recv() {
                 Ok(m) => m,
                 Err(_) => break,
@@ -221,6 +230,10 @@ pub fn run() -> anyhow::Result<i32> {
     io_threads.join_writer(&connection.sender)?;
     Ok(code)
 }
+
+/// How long the client must be quiet before documents left with a syntax error are parsed
+/// with more of their text around the error (see `Document::settle`).
+const SETTLE_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The most `didChange` notifications merged into one analysis.
 const MAX_COALESCED: usize = 256;
@@ -280,10 +293,27 @@ struct State {
     session: Option<Session>,
     shutdown: bool,
     rules: Arc<RuleSet>,
+    /// Settling panicked: not tried again until the next message.
+    settle_failed: bool,
 }
 
 impl State {
+    fn unsettled(&self) -> bool {
+        !self.settle_failed && self.session.as_ref().is_some_and(notifications::unsettled)
+    }
+
+    fn settle(&mut self, client: &Client) {
+        if let Some(session) = &mut self.session {
+            let settled = catch_unwind(AssertUnwindSafe(|| notifications::settle(session, client)));
+            if settled.is_err() {
+                tracing::error!("internal error while settling documents");
+                self.settle_failed = true;
+            }
+        }
+    }
+
     fn handle(&mut self, client: &Client, message: Message) -> Flow {
+        self.settle_failed = false;
         match message {
             Message::Request(req) => {
                 let response = self.request(client, req);

@@ -179,6 +179,43 @@ fn did_change(session: &mut Session, client: &Client, p: DidChangeTextDocumentPa
     );
 }
 
+/// Whether an open document waits for [`settle`].
+pub fn unsettled(session: &Session) -> bool {
+    session.docs.values().any(|open| open.doc.unsettled())
+}
+
+/// Runs when the client has been quiet for a moment: documents left with a syntax error that a
+/// parse of more of their text might resolve get that parse, and are published again if their
+/// findings changed.
+pub fn settle(session: &mut Session, client: &Client) {
+    let uris: Vec<Url> = session
+        .docs
+        .iter()
+        .filter(|(_, open)| open.doc.unsettled())
+        .map(|(uri, _)| uri.clone())
+        .collect();
+    for uri in uris {
+        let rules = session.rules_for(&uri);
+        let Some(open) = session.docs.get_mut(&uri) else {
+            continue;
+        };
+        let key = |open: &super::session::OpenDocument| -> Vec<(std::ops::Range<usize>, String)> {
+            let items = open.doc.findings.items();
+            items
+                .iter()
+                .map(|f| (f.range.clone(), f.fingerprint.clone()))
+                .collect()
+        };
+        let before = key(open);
+        let started = std::time::Instant::now();
+        open.doc.settle(&rules, &open.rel_path.clone());
+        tracing::debug!("{uri}: settled in {:?}", started.elapsed());
+        if key(open) != before {
+            client.publish(session, &uri);
+        }
+    }
+}
+
 /// Says once, when a document grows past the size the server analyses, that it goes unchecked:
 /// silence would read as "no risky code here".
 fn warn_if_too_large(session: &Session, client: &Client, uri: &Url, was_too_large: bool) {
