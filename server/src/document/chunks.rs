@@ -25,8 +25,9 @@ use super::position::ts_point;
 pub const CHUNK_BYTES: usize = 4096;
 
 /// While typing, a chunk with a syntax error is parsed again with its neighbours up to this many
-/// chunks' worth of text; the rest waits for [`super::Document::settle`].
-pub const GROWTH_CAP_CHUNKS: usize = 16;
+/// chunks' worth of text (a statement typed across a boundary); the rest waits for
+/// [`super::Document::settle`].
+pub const GROWTH_CAP_CHUNKS: usize = 2;
 
 /// Trees are kept for the chunks edited last, up to this many bytes of their text (the chunk
 /// edited last keeps its tree whatever its size): a tree costs 20–40 bytes per byte of text.
@@ -161,29 +162,39 @@ fn last_cut(tree: &Tree, from: usize) -> Option<usize> {
 }
 
 /// Where to cut `range` (parsed as `tree`) into chunks of at least `chunk_bytes`: before
-/// top-level nodes that start a line, between error-free nodes. `None` when the range is small
-/// enough, has errors, or has no such place.
-pub fn split(tree: &Tree, range: &Range<usize>, chunk_bytes: usize) -> Option<Vec<Range<usize>>> {
+/// top-level nodes that start a line, between error-free nodes. A tree with syntax errors is
+/// cut only when `settled` (its errors are those a parse of the whole text has). `None` when the
+/// range is small enough or has no such place.
+pub fn split(
+    tree: &Tree,
+    range: &Range<usize>,
+    chunk_bytes: usize,
+    settled: bool,
+) -> Option<Vec<Range<usize>>> {
     let root = tree.root_node();
-    if range.len() <= 2 * chunk_bytes || root.has_error() || root.is_error() {
+    if range.len() <= 2 * chunk_bytes || root.is_error() || (root.has_error() && !settled) {
         return None;
     }
-    // Without errors anywhere, every top-level node is a whole one.
     let mut cuts = vec![range.start];
     let mut cursor = root.walk();
     if !cursor.goto_first_child() {
         return None;
     }
+    let mut prev_clean = !cursor.node().has_error();
     while cursor.goto_next_sibling() {
         let node = cursor.node();
+        let clean = !node.has_error();
         let at = node.start_byte();
         let last = cuts[cuts.len() - 1];
-        if at >= last + chunk_bytes
+        if prev_clean
+            && clean
+            && at >= last + chunk_bytes
             && at + chunk_bytes <= range.end
             && node.start_position().column == 0
         {
             cuts.push(at);
         }
+        prev_clean = clean;
     }
     if cuts.len() < 2 {
         return None;

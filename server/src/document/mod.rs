@@ -360,7 +360,8 @@ impl Document {
                 &changed,
                 range.clone(),
             );
-            match chunks::split(&tree, &range, self.chunk_bytes) {
+            let settled = growth_cap == usize::MAX;
+            match chunks::split(&tree, &range, self.chunk_bytes, settled) {
                 Some(parts) => {
                     let count = parts.len();
                     self.chunks.splice(
