@@ -74,6 +74,25 @@ fn lifetime(spawn: impl FnOnce() -> std::process::Child) -> Duration {
     start.elapsed()
 }
 
+/// SIGKILLs a random half of `children` at one random moment of a writer's run (a writer that
+/// already finished is unaffected), then waits for them all.
+fn kill_half<T>(
+    mut children: Vec<(T, std::process::Child)>,
+    rng: &mut Lcg,
+    span: Duration,
+) -> Vec<(T, Output)> {
+    std::thread::sleep(rng.moment(span));
+    for (_, child) in children.iter_mut() {
+        if rng.below(2) == 0 {
+            let _ = child.kill();
+        }
+    }
+    children
+        .into_iter()
+        .map(|(tag, child)| (tag, child.wait_with_output().unwrap()))
+        .collect()
+}
+
 /// Rounds of killing continue until one writer was killed (up to a bound), since a test in
 /// which every writer finished first proves nothing.
 fn another_round(round: usize, minimum: usize, killed: usize) -> bool {
@@ -232,17 +251,7 @@ fn signoff_requests_killed_mid_write_leave_only_whole_files_and_lose_no_acknowle
                 (writers - 1, request(writers - 1))
             })
             .collect();
-        // Kill a random half at one random moment of a writer's run.
-        std::thread::sleep(rng.moment(span));
-        let mut children = children;
-        for (_, child) in children.iter_mut() {
-            if rng.below(2) == 0 {
-                // SIGKILL; a writer that already finished is unaffected.
-                let _ = child.kill();
-            }
-        }
-        for (i, child) in children {
-            let out = child.wait_with_output().unwrap();
+        for (i, out) in kill_half(children, &mut rng, span) {
             match out.status.code() {
                 Some(0) => {
                     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -327,16 +336,7 @@ fn concurrent_hooks_some_killed_keep_every_acknowledged_edit() {
                 )
             })
             .collect();
-        // Kill a random half at one random moment of a writer's run.
-        std::thread::sleep(rng.moment(span));
-        let mut children = children;
-        for (_, child) in children.iter_mut() {
-            if rng.below(2) == 0 {
-                let _ = child.kill();
-            }
-        }
-        for (rel, child) in children {
-            let out = child.wait_with_output().unwrap();
+        for (rel, out) in kill_half(children, &mut rng, span) {
             match out.status.code() {
                 Some(0) => acknowledged.push(rel),
                 None => killed += 1,
