@@ -10,18 +10,8 @@ use countersign::provenance::record::Record;
 use countersign::signoff::SignoffRequest;
 use serde_json::{json, Value};
 
-use super::countersign;
-
-fn git(root: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
-        .args(args)
-        .current_dir(root)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
-}
+use super::provenance::git;
+use super::{countersign, finding_paths};
 
 fn repo_in(dir: &Path) {
     git(dir, &["init", "-q"]);
@@ -168,13 +158,7 @@ fn scan_skips_huge_binary_and_non_utf8_files_with_a_note_and_reads_long_lines() 
     assert_no_panic(&out);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, ["minified.sh"]);
+    assert_eq!(finding_paths(&report), ["minified.sh"]);
 }
 
 #[test]

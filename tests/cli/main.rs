@@ -39,6 +39,16 @@ fn spawn_hook(root: &Path, agent: &str, payload: &str) -> std::process::Child {
     child
 }
 
+/// The `path` of each finding of a JSON `scan` report, in order.
+fn finding_paths(report: &Value) -> Vec<&str> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect()
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -129,12 +139,7 @@ fn scan_respects_gitignore_and_skips_binary_files() {
         repo.path(),
         &["scan", "--format", "json", "."],
     ));
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = finding_paths(&report);
     assert!(!paths.iter().any(|p| p.starts_with("build/")), "{paths:?}");
     assert!(!paths.contains(&"db/blob.sql"), "{paths:?}");
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 use countersign::provenance::record::Record;
 use serde_json::{json, Value};
 
-fn git(root: &Path, args: &[&str]) {
+pub(super) fn git(root: &Path, args: &[&str]) {
     let ok = Command::new("git")
         .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
         .args(args)
